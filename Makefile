@@ -1,0 +1,67 @@
+# Two commands on a fresh machine: `make run` and `make test`. Everything else is optional.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint format check requirements clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+# Find Python 3.13 without relying on a shell profile: $PYTHON, python3.13 on PATH,
+# pyenv's shims (which honour .python-version), then any pyenv-installed 3.13.
+$(VENV)/.created:
+	@py=""; pyenv_root="$${PYENV_ROOT:-$$HOME/.pyenv}"; \
+	for c in "$${PYTHON:-}" python3.13 "$$pyenv_root/shims/python3.13" $$(ls -d "$$pyenv_root"/versions/3.13*/bin/python3.13 2>/dev/null | sort -rV); do \
+	  if [ -n "$$c" ] && "$$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; then py="$$c"; break; fi; \
+	done; \
+	if [ -z "$$py" ]; then \
+	  echo "error: Python 3.13 was not found (tried \$$PYTHON, python3.13 on PATH and pyenv)." >&2; \
+	  echo "       Install it (for example 'pyenv install 3.13') or run: make PYTHON=/path/to/python3.13 ..." >&2; \
+	  exit 1; \
+	fi; \
+	echo "Creating $(VENV) with $$("$$py" -c 'import sys; print(sys.executable, sys.version.split()[0])')"; \
+	"$$py" -m venv $(VENV)
+	@touch $@
+
+$(VENV)/.runtime: requirements.txt $(VENV)/.created
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+run: $(VENV)/.runtime ## Serve the site on http://127.0.0.1:8000 (SQLite, local media, demo content)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev ## Run the test suite (SQLite unless DATABASE_URL is set)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev ## Check style with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev ## Fix style with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check: $(VENV)/.runtime ## Django's system checks, including migrations that were not made
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+requirements: $(VENV)/.dev ## Re-pin requirements*.txt from requirements*.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --no-header -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --no-header -o requirements-dev.txt requirements-dev.in
+
+clean: ## Remove the virtualenv, caches and collected static files (keeps db.sqlite3 and media/)
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .pytest_media
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

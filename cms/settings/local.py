@@ -1,0 +1,9 @@
+"""A laptop with no AWS at all: SQLite, files under ./media, tasks inline."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DEBUG", default=True)
+# Good enough for a laptop; production settings refuse to start without a real one.
+SECRET_KEY = env("SECRET_KEY", default="local-only-not-secret-3c1f0a7e9d2b4c8f6e5a1d0b9c7f2e4a")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])

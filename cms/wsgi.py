@@ -1,0 +1,9 @@
+"""WSGI entry point. Zappa sets DJANGO_SETTINGS_MODULE from zappa_settings.json."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.production")
+
+application = get_wsgi_application()
