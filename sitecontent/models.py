@@ -1,0 +1,431 @@
+"""Content: articles, pages, images, and the people and labels around them.
+
+Visibility is decided at query time by ``PublishableQuerySet.live()``: an item shows up
+the minute its go-live time passes and disappears the minute it expires, whether or not
+any scheduled job has run.
+"""
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+from django.urls import Resolver404, resolve, reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from .richtext import RichTextField
+
+
+class User(AbstractUser):
+    """Someone who signs in to the admin. Articles name a user as their author."""
+
+    display_name = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text=_("The name shown on articles. Falls back to the first and last name."),
+    )
+    bio = models.TextField(
+        blank=True,
+        max_length=1000,
+        help_text=_("A short biography shown under this author's articles (plain text)."),
+    )
+
+    @property
+    def public_name(self) -> str:
+        # Never fall back to the username: it is half of an admin login.
+        return self.display_name or self.get_full_name() or str(_("Staff writer"))
+
+
+class Status(models.TextChoices):
+    """Where a content item stands right now; computed from its fields and the clock."""
+
+    DRAFT = "draft", _("Draft")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHED = "published", _("Published")
+    EXPIRED = "expired", _("Expired")
+
+
+class PublishableQuerySet(models.QuerySet):
+    """Filters by publication state. ``at`` defaults to now; tests pass a fixed time."""
+
+    def live(self, at=None):
+        at = at or timezone.now()
+        return self.filter(is_published=True, publish_at__lte=at).filter(
+            Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=at)
+        )
+
+    def drafts(self):
+        return self.filter(is_published=False)
+
+    def scheduled(self, at=None):
+        return self.filter(is_published=True, publish_at__gt=at or timezone.now())
+
+    def expired(self, at=None):
+        return self.filter(is_published=True, unpublish_at__lte=at or timezone.now())
+
+    def with_status(self, status, at=None):
+        return {
+            Status.DRAFT: self.drafts,
+            Status.SCHEDULED: lambda: self.scheduled(at),
+            Status.PUBLISHED: lambda: self.live(at),
+            Status.EXPIRED: lambda: self.expired(at),
+        }[Status(status)]()
+
+
+class Publishable(models.Model):
+    """Publication fields shared by every content item.
+
+    ``is_published`` is the publisher's decision; ``publish_at`` and ``unpublish_at``
+    bound the time it is visible. A published item always has a ``publish_at``.
+    """
+
+    PUBLICATION_FIELDS = ("is_published", "publish_at", "unpublish_at")
+
+    is_published = models.BooleanField(
+        _("published"),
+        default=False,
+        help_text=_(
+            "Approve this item for the public site. It becomes visible at the go-live "
+            "time (now, if left empty). Only publishers can change this."
+        ),
+    )
+    publish_at = models.DateTimeField(
+        _("go-live time"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_("When the item becomes visible. A future time schedules it."),
+    )
+    unpublish_at = models.DateTimeField(
+        _("expiry time"),
+        null=True,
+        blank=True,
+        help_text=_("When the item stops being visible. Leave empty to keep it up."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PublishableQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_published=False) | Q(publish_at__isnull=False),
+                name="%(app_label)s_%(class)s_published_has_publish_at",
+                violation_error_message=_("A published item needs a go-live time."),
+            ),
+            models.CheckConstraint(
+                condition=Q(unpublish_at__isnull=True)
+                | Q(publish_at__isnull=True)
+                | Q(unpublish_at__gt=F("publish_at")),
+                name="%(app_label)s_%(class)s_expires_after_publish",
+                violation_error_message=_("The expiry time must be after the go-live time."),
+            ),
+        ]
+
+    def save(self, *args, **kwargs):
+        self._default_publish_at()
+        super().save(*args, **kwargs)
+
+    def status_at(self, at) -> Status:
+        if not self.is_published:
+            return Status.DRAFT
+        if self.unpublish_at and self.unpublish_at <= at:
+            return Status.EXPIRED
+        if self.publish_at and self.publish_at > at:
+            return Status.SCHEDULED
+        return Status.PUBLISHED
+
+    @property
+    def status(self) -> Status:
+        return self.status_at(timezone.now())
+
+    def is_live(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    def _default_publish_at(self):
+        # "Published" with no time means "from now on".
+        if self.is_published and self.publish_at is None:
+            self.publish_at = timezone.now()
+
+    def clean(self):
+        super().clean()
+        self._default_publish_at()
+        if self.unpublish_at and self.publish_at and self.unpublish_at <= self.publish_at:
+            raise ValidationError(
+                {"unpublish_at": _("The expiry time must be after the go-live time.")}
+            )
+
+
+class SeoFields(models.Model):
+    """What search engines and link previews show for a content item."""
+
+    seo_title = models.CharField(
+        _("SEO title"),
+        max_length=70,
+        blank=True,
+        help_text=_("The title in search results and the browser tab. Defaults to the title."),
+    )
+    seo_description = models.CharField(
+        _("SEO description"),
+        max_length=160,
+        blank=True,
+        help_text=_("One sentence for search results. Defaults to the summary."),
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Category(models.Model):
+    """A section of the site (News, Guides…). Each article sits in at most one."""
+
+    name = models.CharField(max_length=100, unique=True, help_text=_("Shown in navigation."))
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text=_("The address: /categories/<slug>/.")
+    )
+    description = models.TextField(
+        blank=True, help_text=_("A sentence or two shown at the top of the category page.")
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("categories")
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("sitecontent:category_detail", kwargs={"slug": self.slug})
+
+
+class Tag(models.Model):
+    """A free-form label; articles may carry several."""
+
+    name = models.CharField(max_length=60, unique=True, help_text=_("Shown on articles."))
+    slug = models.SlugField(max_length=60, unique=True, help_text=_("The address: /tags/<slug>/."))
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("sitecontent:tag_detail", kwargs={"slug": self.slug})
+
+
+def image_upload_to(instance, filename: str) -> str:
+    """A fresh key per upload, so a replaced file never needs a CDN invalidation."""
+    name = PurePosixPath(filename)
+    stem = slugify(name.stem)[:80] or "image"
+    return f"images/{uuid.uuid4().hex}/{stem}{name.suffix.lower()}"
+
+
+def validate_image_size(file):
+    limit = settings.IMAGE_MAX_UPLOAD_SIZE
+    if file.size > limit:
+        raise ValidationError(
+            _("This file is %(size)d MB; the limit is %(limit)d MB."),
+            params={"size": file.size // 2**20, "limit": limit // 2**20},
+            code="file_too_large",
+        )
+
+
+class Image(models.Model):
+    """An image in the media library that articles and pages can use."""
+
+    title = models.CharField(max_length=200, help_text=_("For finding the image in the admin."))
+    file = models.ImageField(
+        upload_to=image_upload_to,
+        width_field="width",
+        height_field="height",
+        max_length=255,
+        validators=[validate_image_size],
+        help_text=_("JPEG, PNG, GIF or WebP."),
+    )
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=250,
+        help_text=_("Describe the image for people who cannot see it."),
+    )
+    caption = models.CharField(max_length=250, blank=True, help_text=_("Shown under the image."))
+    credit = models.CharField(
+        max_length=120, blank=True, help_text=_("Photographer or source, shown with the caption.")
+    )
+    width = models.PositiveIntegerField(editable=False, default=0)
+    height = models.PositiveIntegerField(editable=False, default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class Article(Publishable, SeoFields):
+    """A dated piece of writing: news, a guide, a story. Listed newest first."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        unique=True,
+        help_text=_("The address: /articles/<slug>/. Filled in from the title."),
+    )
+    summary = models.TextField(
+        max_length=500,
+        help_text=_("One or two sentences shown in lists and link previews (plain text)."),
+    )
+    body = RichTextField(blank=True, help_text=_("The article itself."))
+    hero_image = models.ForeignKey(
+        Image,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Shown at the top of the article and on its card."),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="articles"
+    )
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, null=True, blank=True, related_name="articles"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    featured = models.BooleanField(
+        default=False, help_text=_("Show in the featured strip on the home page.")
+    )
+
+    class Meta(Publishable.Meta):
+        ordering = [F("publish_at").desc(nulls_last=True), "-created_at"]
+        permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("sitecontent:article_detail", kwargs={"slug": self.slug})
+
+
+def _routes_elsewhere(path: str) -> bool:
+    try:
+        return resolve(path).url_name != "page_detail"
+    except Resolver404:
+        return False
+
+
+# Root page slugs may not shadow the site's other addresses. Static and media files are
+# answered before URL routing, so the URLconf cannot tell us about those two.
+RESERVED_ROOT_SLUGS = {"static", "media"}
+
+
+class Page(Publishable, SeoFields):
+    """A standalone page (About, Contact…). Pages nest; their address is the slug path."""
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=100,
+        help_text=_("The last part of the address, e.g. “team” in /about/team/."),
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text=_("Nest this page under another one. Empty means a top-level page."),
+    )
+    body = RichTextField(blank=True)
+    show_in_menus = models.BooleanField(
+        default=False, help_text=_("List this top-level page in the site navigation.")
+    )
+    menu_order = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(10_000)],
+        help_text=_("Lower numbers come first in the navigation and in lists of sub-pages."),
+    )
+
+    MAX_DEPTH = 8
+
+    class Meta(Publishable.Meta):
+        ordering = ["menu_order", Lower("title")]
+        permissions = [("publish_page", "Can publish, schedule and unpublish pages")]
+        constraints = [
+            *Publishable.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["parent", "slug"],
+                name="sitecontent_page_unique_slug_per_parent",
+                violation_error_message=_("Another page under the same parent has this slug."),
+            ),
+            # NULL parents never collide in a plain unique constraint.
+            models.UniqueConstraint(
+                fields=["slug"],
+                condition=Q(parent__isnull=True),
+                name="sitecontent_page_unique_root_slug",
+                violation_error_code="unique",
+                violation_error_message=_("Another top-level page has this slug."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("sitecontent:page_detail", kwargs={"path": self.url_path})
+
+    def ancestors(self) -> list["Page"]:
+        """Parents from the top down (one query per level unless already cached)."""
+        chain, node = [], self.parent
+        while node is not None and len(chain) <= self.MAX_DEPTH:
+            chain.append(node)
+            node = node.parent
+        return chain[::-1]
+
+    @property
+    def url_path(self) -> str:
+        return "/".join([*(p.slug for p in self.ancestors()), self.slug])
+
+    def clean(self):
+        super().clean()
+        if self.parent_id is None and self.slug:
+            self._check_root_slug_is_free()
+        if self.parent_id is not None:
+            self._check_parent()
+
+    def _check_root_slug_is_free(self):
+        # A root slug is taken if its address, or any address below it, is another view's.
+        taken = self.slug in RESERVED_ROOT_SLUGS or any(
+            _routes_elsewhere(f"/{self.slug}/{below}") for below in ("", "x/")
+        )
+        if taken:
+            raise ValidationError(
+                {"slug": _("“%(slug)s” is used by another part of the site.") % {"slug": self.slug}}
+            )
+
+    def _check_parent(self):
+        node, depth = self.parent, 1
+        while node is not None:
+            if self.pk is not None and node.pk == self.pk:
+                raise ValidationError({"parent": _("A page cannot sit under itself.")})
+            node, depth = node.parent, depth + 1
+            if depth > self.MAX_DEPTH:
+                raise ValidationError(
+                    {"parent": _("Pages nest at most %(n)d deep.") % {"n": self.MAX_DEPTH}}
+                )

@@ -1,0 +1,34 @@
+"""The editorial roles and the permissions each one holds.
+
+Editors write: they create and edit content and images but cannot publish, schedule
+or unpublish, and cannot touch items that are live or scheduled. Publishers hold
+everything Editors do plus publishing and deleting.
+"""
+
+EDITORS = "Editors"
+PUBLISHERS = "Publishers"
+
+_WRITE = ("add", "change", "view")
+_CONTENT = ("article", "page", "image", "category", "tag")
+
+ROLE_PERMISSIONS = {
+    EDITORS: [f"{action}_{model}" for model in _CONTENT for action in _WRITE],
+    PUBLISHERS: [
+        *(f"{action}_{model}" for model in _CONTENT for action in (*_WRITE, "delete")),
+        "publish_article",
+        "publish_page",
+    ],
+}
+
+
+def sync_role_groups(group_model, permission_model, *, app_label="sitecontent"):
+    """Create the role groups and set exactly their permissions (idempotent)."""
+    for name, codenames in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        perms = permission_model.objects.filter(
+            content_type__app_label=app_label, codename__in=codenames
+        )
+        missing = set(codenames) - set(perms.values_list("codename", flat=True))
+        if missing:
+            raise LookupError(f"Permissions not found for {name}: {sorted(missing)}")
+        group.permissions.set(perms)
