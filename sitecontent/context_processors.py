@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+from . import selectors
+
+
+def site(request):
+    """Site name and navigation. Lazy, so admin pages never run the navigation query."""
+    return {
+        "site_name": settings.SITE_NAME,
+        "nav_pages": SimpleLazyObject(lambda: list(selectors.navigation_pages())),
+    }

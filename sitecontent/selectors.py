@@ -1,0 +1,76 @@
+"""Reads for the public site. Every function returns only live content.
+
+Each listing loads its related rows up front, so a page costs the same number of
+queries whether it shows three articles or fifty.
+"""
+
+from django.db.models import Prefetch
+
+from .models import Article, Page, Tag
+
+
+def _article_cards():
+    """Live articles, newest first, with the rows a card shows joined in."""
+    return (
+        Article.objects.live()
+        .select_related("author", "category", "hero_image")
+        .order_by("-publish_at", "-pk")
+    )
+
+
+def article_list():
+    """Live articles for listings that show tags (one extra query for all of them)."""
+    return _article_cards().prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.order_by("name"))
+    )
+
+
+def featured_articles(*, limit: int = 3):
+    return _article_cards().filter(featured=True)[:limit]
+
+
+def latest_articles(*, limit: int = 10, exclude_ids=()):
+    return _article_cards().exclude(pk__in=list(exclude_ids))[:limit]
+
+
+def article_detail_queryset():
+    return article_list()
+
+
+def navigation_pages():
+    """Top-level live pages chosen for the navigation, in the editors' order."""
+    return (
+        Page.objects.live()
+        .filter(parent__isnull=True, show_in_menus=True)
+        .only("title", "slug", "parent_id")
+    )
+
+
+def page_by_path(path: str) -> Page | None:
+    """The live page at ``about/team``-style ``path``, or None.
+
+    One query: fetch every live page whose slug appears in the path, then walk the
+    chain from the top. A page under a non-live parent is not reachable.
+    """
+    slugs = [part for part in path.strip("/").split("/") if part]
+    if not slugs or len(slugs) > Page.MAX_DEPTH:
+        return None
+    candidates = {
+        (page.parent_id, page.slug): page
+        for page in Page.objects.live().filter(slug__in=set(slugs))
+    }
+    page = None
+    for slug in slugs:
+        child = candidates.get((page.pk if page else None, slug))
+        if child is None:
+            return None
+        child.parent = page  # cache the walk so get_absolute_url costs no queries
+        page = child
+    return page
+
+
+def page_children(page: Page) -> list[Page]:
+    children = list(Page.objects.live().filter(parent=page).only("title", "slug", "parent_id"))
+    for child in children:
+        child.parent = page  # their URLs build on the parent's path without a query each
+    return children

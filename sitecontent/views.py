@@ -1,0 +1,78 @@
+"""Public pages. Views only pick a selector and a template; rules live in selectors."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.views.generic import DetailView, ListView, TemplateView
+
+from . import selectors
+from .models import Category, Tag
+
+
+class HomeView(TemplateView):
+    template_name = "sitecontent/home.html"
+
+    def get_context_data(self, **kwargs):
+        featured = list(selectors.featured_articles(limit=3))
+        latest = selectors.latest_articles(limit=9, exclude_ids=[a.pk for a in featured])
+        return super().get_context_data(featured=featured, latest=latest, **kwargs)
+
+
+class ArticleListView(ListView):
+    template_name = "sitecontent/article_list.html"
+    context_object_name = "articles"
+    paginate_by = settings.ARTICLES_PER_PAGE
+
+    def get_queryset(self):
+        return selectors.article_list()
+
+
+class ArticleDetailView(DetailView):
+    template_name = "sitecontent/article_detail.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return selectors.article_detail_queryset()
+
+
+class _ArchiveView(ArticleListView):
+    """Articles in one category or with one tag."""
+
+    model = None
+    template_name = "sitecontent/article_archive.html"
+
+    def get(self, request, *args, **kwargs):
+        self.archive = get_object_or_404(self.model, slug=kwargs["slug"])
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(archive=self.archive, **kwargs)
+
+
+class CategoryDetailView(_ArchiveView):
+    model = Category
+
+    def get_queryset(self):
+        return selectors.article_list().filter(category=self.archive)
+
+
+class TagDetailView(_ArchiveView):
+    model = Tag
+
+    def get_queryset(self):
+        return selectors.article_list().filter(tags=self.archive)
+
+
+class PageDetailView(TemplateView):
+    template_name = "sitecontent/page_detail.html"
+
+    def get_context_data(self, **kwargs):
+        page = selectors.page_by_path(kwargs["path"])
+        if page is None:
+            raise Http404("No page at this address.")
+        return super().get_context_data(
+            page=page,
+            ancestors=page.ancestors(),
+            children=selectors.page_children(page),
+            **kwargs,
+        )
