@@ -1,0 +1,83 @@
+"""Settings are checked in fresh processes: each test needs its own environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "SECRET_KEY": "q8v!k2#p9s@x7m4n1b6c3z0l5j8h2g7f4d1s9a6w3e0r5t8y2u7i4o1p6",
+    "ALLOWED_HOSTS": "www.example.com",
+    "DATABASE_URL": "postgres://cms:secret@db.example.internal:5432/cms",
+    "CSRF_TRUSTED_ORIGINS": "https://www.example.com",
+}
+
+
+def run(code_or_args, settings_module, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "DEBUG"}}
+    args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, "DJANGO_SETTINGS_MODULE": settings_module, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+SETUP = "import django; django.setup(); from django.conf import settings; "
+
+
+def test_production_refuses_to_start_and_names_every_missing_variable():
+    result = run(SETUP + "print('started')", "cms.settings.production")
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+        assert name in result.stderr
+
+
+def test_production_names_only_what_is_missing():
+    result = run(SETUP, "cms.settings.production", SECRET_KEY=PRODUCTION_ENV["SECRET_KEY"])
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "ALLOWED_HOSTS, DATABASE_URL" in message
+    assert "SECRET_KEY" not in message
+
+
+def test_production_reads_its_configuration_from_the_environment():
+    result = run(
+        SETUP + "print(settings.DATABASES['default']['HOST'], settings.ALLOWED_HOSTS, "
+        "settings.DEBUG)",
+        "cms.settings.production",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["db.example.internal", "['www.example.com']", "False"]
+
+
+def test_check_deploy_reports_nothing_with_realistic_environment():
+    result = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        "cms.settings.production",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("settings_module", ["cms.settings.local", "cms.settings.test"])
+def test_without_database_url_the_database_is_sqlite_in_the_project_folder(settings_module):
+    result = run(
+        SETUP + "db = settings.DATABASES['default']; print(db['ENGINE'], db['NAME'])",
+        settings_module,
+        DATABASE_URL="",
+    )
+    assert result.returncode == 0, result.stderr
+    engine, name = result.stdout.split()
+    assert engine == "django.db.backends.sqlite3"
+    assert Path(name) == ROOT / "db.sqlite3"

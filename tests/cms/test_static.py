@@ -1,0 +1,51 @@
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+
+@pytest.fixture
+def collected(tmp_path, settings):
+    """Collect static files the way a production build does."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    call_command("collectstatic", interactive=False, verbosity=0)
+    return tmp_path, json.loads((tmp_path / "staticfiles.json").read_text())["paths"]
+
+
+def test_stylesheet_is_collected_with_a_hashed_compressed_name(collected):
+    root, paths = collected
+    hashed = paths["css/site.css"]
+    assert hashed != "css/site.css"
+    assert hashed.startswith("css/site.")
+    assert (root / hashed).exists()
+    assert (root / f"{hashed}.gz").exists()
+
+
+@pytest.mark.django_db
+def test_pages_link_hashed_names_which_whitenoise_serves_for_a_year(collected):
+    _, paths = collected
+    client = Client()  # a fresh client builds its middleware with the new STATIC_ROOT
+    html = client.get("/").content.decode()
+    assert f'href="/static/{paths["css/site.css"]}"' in html
+    response = client.get(f"/static/{paths['css/site.css']}", HTTP_ACCEPT_ENCODING="gzip")
+    assert response.status_code == 200
+    assert response["Content-Encoding"] == "gzip"
+    assert "immutable" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_public_pages_may_load_assets_only_from_this_site(client):
+    response = client.get("/")
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    assert policy["default-src"] == "'self'"
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert policy["frame-ancestors"] == "'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"
