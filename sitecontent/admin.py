@@ -186,7 +186,7 @@ class PublishableAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(PublishableAdmin):
-    list_display = ["title", "status_badge", "publish_at", "author", "category", "updated_at"]
+    list_display = ["title", "status_badge", "publish_at", "author", "category"]
     list_filter = [StatusFilter, "category", "author", "featured", "tags"]
     list_select_related = ["author", "category"]
     search_fields = ["title", "summary", "body", "slug"]
@@ -289,8 +289,34 @@ class ImageAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """User management for those allowed; everyone else may edit their own profile only."""
+
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         (_("Author profile"), {"fields": ["display_name", "bio"]}),
     ]
+    # What staff without user permissions see of themselves: no roles, flags or username,
+    # so posting those fields changes nothing.
+    own_profile_fieldsets = [
+        (None, {"fields": ["first_name", "last_name", "email"]}),
+        (_("Author profile"), {"fields": ["display_name", "bio"]}),
+    ]
     list_display = ["username", "display_name", "email", "is_staff", "is_active"]
+
+    @staticmethod
+    def _is_self(request, obj) -> bool:
+        return obj is not None and obj.pk == request.user.pk
+
+    def _manages_users(self, request) -> bool:
+        return super().has_change_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or self._is_self(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or self._is_self(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self._manages_users(request):
+            return self.own_profile_fieldsets
+        return super().get_fieldsets(request, obj)

@@ -37,6 +37,10 @@ class User(AbstractUser):
         help_text=_("A short biography shown under this author's articles (plain text)."),
     )
 
+    def __str__(self):
+        # What the admin shows in author columns, filters and choices.
+        return self.display_name or self.get_full_name() or self.username
+
     @property
     def public_name(self) -> str:
         # Never fall back to the username: it is half of an admin login.
@@ -190,7 +194,7 @@ class Category(models.Model):
 
     name = models.CharField(max_length=100, unique=True, help_text=_("Shown in navigation."))
     slug = models.SlugField(
-        max_length=100, unique=True, help_text=_("The address: /categories/<slug>/.")
+        max_length=100, unique=True, help_text=_("Used in the address: /categories/this-slug/.")
     )
     description = models.TextField(
         blank=True, help_text=_("A sentence or two shown at the top of the category page.")
@@ -211,7 +215,9 @@ class Tag(models.Model):
     """A free-form label; articles may carry several."""
 
     name = models.CharField(max_length=60, unique=True, help_text=_("Shown on articles."))
-    slug = models.SlugField(max_length=60, unique=True, help_text=_("The address: /tags/<slug>/."))
+    slug = models.SlugField(
+        max_length=60, unique=True, help_text=_("Used in the address: /tags/this-slug/.")
+    )
 
     class Meta:
         ordering = ["name"]
@@ -287,7 +293,7 @@ class Article(Publishable, SeoFields):
     slug = models.SlugField(
         max_length=200,
         unique=True,
-        help_text=_("The address: /articles/<slug>/. Filled in from the title."),
+        help_text=_("Used in the address: /articles/this-slug/. Filled in from the title."),
     )
     summary = models.TextField(
         max_length=500,

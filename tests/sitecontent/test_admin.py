@@ -360,3 +360,40 @@ def test_category_changelist_counts_articles(publisher_client):
     ArticleFactory.create_batch(2, category=category)
     response = publisher_client.get("/admin/sitecontent/category/")
     assert response.context["cl"].result_list[0].article_count == 2
+
+
+class TestOwnProfile:
+    def test_editor_updates_own_byline_but_cannot_raise_own_privileges(self, editor_client):
+        me = editor_client.user
+        url = f"/admin/sitecontent/user/{me.pk}/change/"
+        assert "My profile" in editor_client.get("/admin/").content.decode()
+        response = editor_client.post(
+            url,
+            {
+                "first_name": "Eda",
+                "last_name": "W",
+                "email": "eda@example.com",
+                "display_name": "Eda W.",
+                "bio": "Writes guides.",
+                "is_superuser": "on",
+                "groups": [Group.objects.get(name=roles.PUBLISHERS).pk],
+                "username": "root",
+            },
+        )
+        assert response.status_code == 302
+        me.refresh_from_db()
+        assert (me.display_name, me.bio) == ("Eda W.", "Writes guides.")
+        assert not me.is_superuser
+        assert me.username != "root"
+        assert list(me.groups.values_list("name", flat=True)) == [roles.EDITORS]
+
+    def test_editor_cannot_open_anyone_elses_account(self, editor_client):
+        other = UserFactory()
+        assert editor_client.get(f"/admin/sitecontent/user/{other.pk}/change/").status_code == 403
+        response = editor_client.post(
+            f"/admin/sitecontent/user/{other.pk}/change/", {"display_name": "Hacked"}
+        )
+        assert response.status_code == 403
+        other.refresh_from_db()
+        assert other.display_name != "Hacked"
+        assert editor_client.get("/admin/sitecontent/user/").status_code == 403
