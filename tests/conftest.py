@@ -1,6 +1,22 @@
+import os
 import shutil
 
 import pytest
+
+# AWS is never reachable from tests: fake credentials, and an endpoint on a closed
+# loopback port unless a test asks for the moto server below.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="eu-west-1",
+    AWS_REGION="eu-west-1",
+    AWS_ENDPOINT_URL="http://127.0.0.1:9",
+)
+for _name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    os.environ.pop(_name, None)
+
+pytest_plugins = ["tests.aws_fixtures", "tests.lambda_fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -9,6 +25,16 @@ def _media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     yield
     shutil.rmtree(settings.MEDIA_ROOT, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cdn_backend():
+    """Each test starts with an empty recording CDN backend."""
+    from cms import cdn
+
+    cdn.get_backend.cache_clear()
+    yield
+    cdn.get_backend.cache_clear()
 
 
 def pytest_report_header(config):
@@ -20,8 +46,6 @@ def pytest_report_header(config):
 
 def pytest_sessionstart(session):
     """CI sets REQUIRE_DATABASE_ENGINE so a wrong DATABASE_URL fails instead of using SQLite."""
-    import os
-
     from django.conf import settings
 
     required = os.environ.get("REQUIRE_DATABASE_ENGINE")

@@ -14,7 +14,9 @@ SITE_NAME = env("SITE_NAME", default="Lambda CMS")
 # Editors schedule in this zone; the admin names it next to every time.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 LANGUAGE_CODE = "en-us"
-USE_I18N = True
+# Off: the site and admin are in English, and loading translation catalogues costs every
+# cold start. To translate, turn it on and drop the locale excludes in zappa_settings.json.
+USE_I18N = env.bool("USE_I18N", default=False)
 USE_TZ = True
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "cms",
     "sitecontent",
 ]
 
@@ -55,6 +58,7 @@ INSTALLED_APPS = [
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "sitecontent.User"
 LOGIN_URL = "admin:login"
+LOGIN_REDIRECT_URL = "admin:index"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -106,13 +110,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# The S3 bucket for media on AWS (unset locally) and the prefix browsers upload to.
+MEDIA_BUCKET = env("MEDIA_BUCKET", default="")
+UPLOAD_PREFIX = "uploads/"
 # Uploads larger than this are refused by the image form (bytes).
 IMAGE_MAX_UPLOAD_SIZE = env.int("IMAGE_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
 
-# TASKS
+# TASKS AND CDN
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/topics/tasks/
+# Locally tasks run inline; production settings switch to cms.task_backends.
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# A task run still marked running after this many seconds died with its Lambda
+# container (whose timeout is at most 900 s) and may be run again.
+TASK_RUN_STALE_AFTER = env.int("TASK_RUN_STALE_AFTER", default=960)
+# Where saving content sends purges; see cms/cdn.py. Locally they are only logged.
+CDN = {"BACKEND": "cms.cdn.RecordingBackend"}
 
 # SECURITY
 # ------------------------------------------------------------------------------

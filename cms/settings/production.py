@@ -36,3 +36,19 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# TASKS AND CDN
+# ------------------------------------------------------------------------------
+# Each task runs in its own asynchronous invocation of this function (cms/task_backends.py).
+TASKS = {"default": {"BACKEND": "cms.task_backends.LambdaAsyncBackend"}}
+# A stage without CloudFront sets CDN_BACKEND=cms.cdn.RecordingBackend.
+CDN = {
+    "BACKEND": env("CDN_BACKEND", default="cms.cdn.CloudFrontBackend"),
+    "OPTIONS": {"DISTRIBUTION_ID": env("CLOUDFRONT_DISTRIBUTION_ID", default="")},
+}
+
+# STATIC
+# ------------------------------------------------------------------------------
+# Templates only ever link hashed names; dropping the originals halves the package's
+# static files.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True

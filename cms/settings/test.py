@@ -16,3 +16,5 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / ".pytest_media"
 # No collected files in the suite; WhiteNoise would warn about a missing STATIC_ROOT.
 STATIC_ROOT = None
+# Serve static files straight from the finders, so responses can be tested uncollected.
+WHITENOISE_USE_FINDERS = True

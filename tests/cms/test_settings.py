@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "www.example.com",
     "DATABASE_URL": "postgres://cms:secret@db.example.internal:5432/cms",
     "CSRF_TRUSTED_ORIGINS": "https://www.example.com",
+    "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE123",
 }
 
 
@@ -58,6 +59,25 @@ def test_production_reads_its_configuration_from_the_environment():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["db.example.internal", "['www.example.com']", "False"]
+
+
+def test_production_without_a_cdn_distribution_fails_at_start_naming_it():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CLOUDFRONT_DISTRIBUTION_ID"}
+    result = run(SETUP, "cms.settings.production", **env)
+    assert result.returncode != 0
+    assert "CloudFrontBackend needs CDN OPTIONS: DISTRIBUTION_ID" in result.stderr
+
+
+def test_a_stage_without_cloudfront_can_choose_the_recording_backend():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CLOUDFRONT_DISTRIBUTION_ID"}
+    result = run(
+        SETUP + "from cms import cdn; print(type(cdn.get_backend()).__name__)",
+        "cms.settings.production",
+        CDN_BACKEND="cms.cdn.RecordingBackend",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "RecordingBackend"
 
 
 def test_check_deploy_reports_nothing_with_realistic_environment():

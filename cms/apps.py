@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class CmsConfig(AppConfig):
+    """Platform glue: task runs, CDN purges, the Lambda task backend and AWS adapters."""
+
+    name = "cms"
+    verbose_name = "Platform"
+
+    def ready(self):
+        from . import cdn, tasks
+
+        # Fail at start, not at the first purge, when the CDN backend is misconfigured.
+        cdn.get_backend()
+        tasks.connect_run_recording()

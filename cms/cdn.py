@@ -1,0 +1,117 @@
+"""CDN purging: a small backend interface, CloudFront and recording implementations.
+
+Pick one with the ``CDN`` setting::
+
+    CDN = {"BACKEND": "cms.cdn.CloudFrontBackend", "OPTIONS": {"DISTRIBUTION_ID": "E2…"}}
+
+Saving content does not purge at once: ``purge_after_commit`` gathers every path a
+transaction touched and, when it commits, enqueues one task that sends one purge.
+"""
+
+import functools
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+class BaseCDNBackend:
+    """Purges paths from a CDN. ``reference`` makes a repeated purge a no-op upstream."""
+
+    required_options: tuple[str, ...] = ()
+
+    def __init__(self, **options):
+        missing = [name for name in self.required_options if not options.get(name)]
+        if missing:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} needs CDN OPTIONS: {', '.join(missing)}"
+            )
+        self.options = options
+
+    def purge(self, paths: list[str], *, reference: str) -> str:
+        """Ask the CDN to drop ``paths``; return the CDN's id for the request."""
+        raise NotImplementedError
+
+
+class RecordingBackend(BaseCDNBackend):
+    """For laptops and tests: remembers purges (and logs them) instead of calling a CDN."""
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.purges: list[list[str]] = []
+
+    def purge(self, paths, *, reference):
+        self.purges.append(list(paths))
+        logger.info("CDN purge %s: %s", reference, " ".join(paths))
+        return f"recorded-{len(self.purges)}"
+
+
+class CloudFrontBackend(BaseCDNBackend):
+    """One CloudFront invalidation per purge. CloudFront treats a repeated
+    CallerReference with the same paths as the same invalidation, so retries are safe."""
+
+    required_options = ("DISTRIBUTION_ID",)
+
+    def purge(self, paths, *, reference):
+        from . import aws
+
+        response = aws.client("cloudfront").create_invalidation(
+            DistributionId=self.options["DISTRIBUTION_ID"],
+            InvalidationBatch={
+                "Paths": {"Quantity": len(paths), "Items": list(paths)},
+                "CallerReference": reference,
+            },
+        )
+        return response["Invalidation"]["Id"]
+
+
+@functools.cache
+def get_backend() -> BaseCDNBackend:
+    config = settings.CDN
+    return import_string(config["BACKEND"])(**config.get("OPTIONS", {}))
+
+
+def collapse_paths(paths) -> list[str]:
+    """Sorted, without duplicates, and without paths a ``/prefix*`` wildcard already covers."""
+    unique = set(paths)
+    wildcards = [p[:-1] for p in unique if p.endswith("*")]
+    return sorted(p for p in unique if not any(p != w + "*" and p.startswith(w) for w in wildcards))
+
+
+class _Flush:
+    """An on-commit callback sending the paths gathered so far in this transaction.
+
+    Every call of ``purge_after_commit`` registers one, all sharing one set of paths:
+    the first to run sends them all and the others find nothing left to send.
+    """
+
+    def __init__(self, paths: set[str]):
+        self.paths = paths
+
+    def __call__(self):
+        from .tasks import purge_cdn_paths
+
+        if self.paths:
+            paths = collapse_paths(self.paths)
+            self.paths.clear()
+            purge_cdn_paths.enqueue(paths=paths)
+
+
+def purge_after_commit(paths, *, using=None) -> None:
+    """Purge ``paths`` once the current transaction commits (at once outside one).
+
+    Everything a transaction touches (an article, then its tags) is sent as one purge.
+    """
+    connection = transaction.get_connection(using)
+    pending = getattr(connection, "_pending_cdn_paths", None)
+    # No flush waiting (none yet, or the transaction holding them rolled back): start afresh.
+    if pending is None or not any(isinstance(cb[1], _Flush) for cb in connection.run_on_commit):
+        pending = connection._pending_cdn_paths = set()
+    pending.update(paths)
+    # robust: the content is already committed; a failed enqueue is logged and left
+    # on record as a failed task run, not turned into an error for the editor.
+    transaction.on_commit(_Flush(pending), using=using, robust=True)

@@ -1,0 +1,35 @@
+"""What every non-HTTP Lambda entry point shares.
+
+HTTP requests fire Django's request signals, which close stale database connections;
+events (cron ticks, S3 records, async tasks) fire none, so entry points wrapped in
+``lambda_event`` do that themselves before and after their work.
+"""
+
+import functools
+
+from django.db import connections
+
+
+def close_stale_connections() -> None:
+    """Close connections that are broken or past CONN_MAX_AGE.
+
+    Never inside an atomic block: closing there would break the caller's transaction
+    (tests run events inside one, as Django's test client does for requests).
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close_if_unusable_or_obsolete()
+
+
+def lambda_event(func):
+    """Decorate a Zappa-invoked ``(event, context)`` function."""
+
+    @functools.wraps(func)
+    def wrapper(event, context=None):
+        close_stale_connections()
+        try:
+            return func(event, context)
+        finally:
+            close_stale_connections()
+
+    return wrapper

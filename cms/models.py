@@ -1,0 +1,54 @@
+"""Records operators read: what background tasks did, and what the CDN was told to purge."""
+
+from django.db import models
+from django.tasks import TaskResultStatus
+from django.utils.translation import gettext_lazy as _
+
+
+class TaskRun(models.Model):
+    """One enqueued task and its outcome, whichever backend ran it.
+
+    The id is the task result id; a repeated delivery of the same task finds its row and
+    does not run the task again once it has succeeded.
+    """
+
+    id = models.CharField(primary_key=True, max_length=64)
+    task_path = models.CharField(max_length=200, db_index=True)
+    backend = models.CharField(max_length=50)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=12, choices=TaskResultStatus.choices, default=TaskResultStatus.READY
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    enqueued_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text=_("Traceback of the last failed attempt."))
+
+    class Meta:
+        ordering = ["-enqueued_at"]
+        indexes = [models.Index(fields=["status", "-enqueued_at"])]
+
+    def __str__(self):
+        return f"{self.task_path} [{self.status}]"
+
+
+class CdnPurge(models.Model):
+    """One purge request sent to the CDN (a CloudFront invalidation in production)."""
+
+    paths = models.JSONField()
+    backend = models.CharField(max_length=100)
+    reference = models.CharField(
+        max_length=128, unique=True, help_text=_("Idempotency key sent to the CDN.")
+    )
+    response_id = models.CharField(
+        max_length=128, blank=True, help_text=_("The CDN's id for this purge.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{len(self.paths)} paths via {self.backend}"
