@@ -74,3 +74,40 @@ def page_children(page: Page) -> list[Page]:
     for child in children:
         child.parent = page  # their URLs build on the parent's path without a query each
     return children
+
+
+# -- what a change touches -------------------------------------------------------
+# The CDN paths showing an item: purged when it is saved, deleted, goes live or expires.
+# Wildcards ("/articles/*") also cover paginated lists (?page=2) under them.
+
+EVERY_PAGE = "/*"
+
+
+def article_paths(*, slug: str, category_slug: str | None, tag_slugs=()) -> set[str]:
+    paths = {"/", "/articles/*", f"/articles/{slug}/"}
+    if category_slug:
+        paths.add(f"/categories/{category_slug}/*")
+    paths.update(f"/tags/{tag}/*" for tag in tag_slugs)
+    return paths
+
+
+def page_paths(*, url: str, in_navigation: bool) -> set[str]:
+    # The navigation is on every page, so a page listed there touches them all.
+    return {EVERY_PAGE} if in_navigation else {f"{url}*"}
+
+
+def paths_for_item(item) -> set[str]:
+    """Paths showing ``item`` (an Article, Page, Category or Tag) as it is now."""
+    if isinstance(item, Article):
+        return article_paths(
+            slug=item.slug,
+            category_slug=item.category.slug if item.category_id else None,
+            tag_slugs=[t.slug for t in item.tags.all()] if item.pk else (),
+        )
+    if isinstance(item, Page):
+        return page_paths(
+            url=item.get_absolute_url(),
+            in_navigation=item.parent_id is None and item.show_in_menus,
+        )
+    # Category and tag names appear on every article card and page that lists them.
+    return {EVERY_PAGE}

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from .richtext import RichTextField
+from ..richtext import RichTextField
 
 
 class User(AbstractUser):

@@ -1,0 +1,47 @@
+"""Lambda entry points for non-HTTP events, named in zappa_settings.json.
+
+Thin by design: unpack the event, call a service, return a summary for the logs.
+"""
+
+import logging
+from urllib.parse import unquote_plus
+
+from cms.lambda_events import lambda_event
+
+from . import services, uploads
+
+logger = logging.getLogger(__name__)
+
+
+@lambda_event
+def publishing_tick(event, context=None):
+    """The every-minute cron rule: side effects of go-live and expiry times."""
+    outcome = services.scheduled_publishing_tick()
+    logger.info("publishing tick: %s", outcome.as_dict())
+    return outcome.as_dict()
+
+
+@lambda_event
+def media_uploaded(event, context=None):
+    """S3 ObjectCreated under the upload prefix of the media bucket.
+
+    Each record is handled on its own: one that cannot be processed is logged and
+    skipped, so it never sinks the rest of the batch. Deliveries are at least once;
+    the service makes a repeat a no-op.
+    """
+    outcomes = []
+    for index, record in enumerate(event.get("Records") or []):
+        try:
+            s3 = record["s3"]
+            bucket, key = s3["bucket"]["name"], unquote_plus(s3["object"]["key"])
+            size = int(s3["object"].get("size") or 0)
+        except (KeyError, TypeError, ValueError) as exc:
+            logger.error("S3 record %d refused, missing %s: %.300s", index, exc, record)
+            outcomes.append("malformed")
+            continue
+        try:
+            outcomes.append(uploads.upload_object_created(bucket=bucket, key=key, size=size))
+        except Exception:
+            logger.exception("S3 record %d (%s/%s) failed", index, bucket, key)
+            outcomes.append("failed")
+    return {"outcomes": outcomes}
