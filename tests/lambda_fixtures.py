@@ -1,0 +1,106 @@
+"""Zappa's own handler, configured from the real zappa_settings.json.
+
+``zappa save-python-settings-file`` (Zappa's CLI, offline) turns a stage of
+zappa_settings.json into the zappa_settings.py that ships in the package; the handler
+reads that module exactly as it does on Lambda. A typo in zappa_settings.json shows up
+here as a failing event.
+"""
+
+import json
+import logging
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.urls import set_script_prefix
+
+from tests.events import LambdaContext
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGE = "dev"
+
+
+def zappa_cli(*args, cwd=ROOT, check=True):
+    return subprocess.run(
+        [Path(sys.executable).parent / "zappa", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=120,
+    )
+
+
+def stage_config(stage=STAGE) -> dict:
+    """A stage's settings with ``extends`` resolved, as Zappa's CLI resolves them."""
+    from zappa.cli import ZappaCLI
+
+    cli = ZappaCLI()
+    cli.api_stage = stage
+    cli.load_settings(str(ROOT / "zappa_settings.json"))
+    return cli.stage_config
+
+
+def rule_name(function: str, *, name=None, stage=STAGE) -> str:
+    """The EventBridge rule name Zappa's ``schedule`` gives an event."""
+    from zappa.core import Zappa
+
+    zappa = Zappa.__new__(Zappa)  # only its naming helpers are needed
+    event = {"function": function, **({"name": name} if name else {})}
+    return zappa.get_scheduled_event_name(event, function, f"lambda-cms-{stage}")
+
+
+@pytest.fixture(scope="session")
+def zappa_settings_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp(f"zappa-{STAGE}")
+    zappa_cli("save-python-settings-file", STAGE, "-o", out / "zappa_settings.py")
+    return out
+
+
+@contextmanager
+def _keep_test_connections():
+    # As Django's test client does: the request signals would close the connection
+    # that holds the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="session")
+def _zappa_handler(zappa_settings_dir):
+    sys.path.insert(0, str(zappa_settings_dir))
+    from zappa.handler import LambdaHandler
+
+    root_level = logging.getLogger().level
+    LambdaHandler("zappa_settings")  # a singleton: loads settings and the Django app once
+    logging.getLogger().setLevel(root_level)
+    return LambdaHandler
+
+
+@pytest.fixture
+def lambda_handler(_zappa_handler, settings):
+    """Call Zappa's ``lambda_handler`` in-process, the way Lambda's runtime calls it."""
+    from tests import events
+
+    settings.ALLOWED_HOSTS = [events.API_HOST, events.ALB_HOST, "www.example.com"]
+
+    def invoke(event, context=None):
+        try:
+            with _keep_test_connections():
+                return _zappa_handler.lambda_handler(
+                    json.loads(json.dumps(event)), context or LambdaContext()
+                )
+        finally:
+            # The request set the stage's SCRIPT_NAME as the thread's URL prefix;
+            # reverse() in the test itself should not see it.
+            set_script_prefix("/")
+
+    return invoke
