@@ -8,8 +8,9 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+STAGE ?= dev
 
-.PHONY: help run test lint format check requirements clean
+.PHONY: help run test test-slow lint format check requirements package deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +47,15 @@ run: $(VENV)/.runtime ## Serve the site on http://127.0.0.1:8000 (SQLite, local 
 test: $(VENV)/.dev ## Run the test suite (SQLite unless DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+test-slow: $(VENV)/.dev ## The slow tiers: Lambda package, deploy against moto, browser
+	$(BIN)/pytest -m "package or deploy or browser" $(PYTEST_ARGS)
+
+package: $(VENV)/.created ## Build the Lambda zip for STAGE (default dev) into .build/
+	$(PY) -m cms.lambda_build package $(STAGE)
+
+deploy: $(VENV)/.created ## Build, zappa update (FIRST=1: deploy), migrate and smoke-test STAGE
+	$(PY) -m cms.lambda_build deploy $(STAGE) $(if $(FIRST),--first)
+
 lint: $(VENV)/.dev ## Check style with ruff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -63,5 +73,5 @@ requirements: $(VENV)/.dev ## Re-pin requirements*.txt from requirements*.in
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --no-header -o requirements-dev.txt requirements-dev.in
 
 clean: ## Remove the virtualenv, caches and collected static files (keeps db.sqlite3 and media/)
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .pytest_media
+	rm -rf $(VENV) .build staticfiles .pytest_cache .ruff_cache .pytest_media
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

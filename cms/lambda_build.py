@@ -1,7 +1,7 @@
 """Build and deploy the Lambda package. Run by ``make package`` and ``make deploy``.
 
     python -m cms.lambda_build package STAGE [--output PATH]
-    python -m cms.lambda_build deploy STAGE [--first]
+    python -m cms.lambda_build deploy STAGE [--first]   # --first: zappa deploy, not update
 
 Zappa zips the virtualenv it runs from, so the build uses a runtime-only virtualenv
 (``.build/venv``, from requirements.txt) and a copy of the project (``.build/src``),
@@ -116,21 +116,31 @@ def copy_sources() -> None:
         shutil.copy2(ROOT / name, target)
 
 
-def package(stage: str, output: Path) -> Path:
+def prepare() -> None:
+    """The runtime virtualenv and a copy of the project with static files collected."""
     ensure_runtime_venv()
     copy_sources()
-    run([VENV / "bin/python", "manage.py", "collectstatic", "--noinput", "-v0"], cwd=SRC,
-        env=BUILD_ENV)  # fmt: skip
+    run(
+        [VENV / "bin/python", "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=SRC,
+        env=BUILD_ENV,
+    )
+
+
+def package(stage: str, output: Path) -> Path:
+    prepare()
     output.parent.mkdir(parents=True, exist_ok=True)
     output.unlink(missing_ok=True)
-    run([VENV / "bin/zappa", "package", stage, "-o", output], cwd=SRC, env=zappa_env())
-    check_package(output)
+    zappa("package", stage, "-o", output)
     return output
 
 
 def add_bytecode(zappa_cli) -> None:
-    """Zappa ``zip`` callback: add unchecked-hash bytecode for every module in the zip."""
-    add_bytecode_to_zip(Path(zappa_cli.zip_path))
+    """Zappa ``zip`` callback (any command that builds a zip): add unchecked-hash
+    bytecode for every module, then check the package before it goes anywhere."""
+    zip_path = Path(zappa_cli.zip_path)
+    add_bytecode_to_zip(zip_path)
+    check_package(zip_path)
 
 
 def add_bytecode_to_zip(zip_path: Path) -> None:
@@ -202,21 +212,32 @@ def zappa(*args, capture=False):
 
 
 def smoke(url: str) -> None:
+    import urllib.error
     import urllib.request
 
     log(f"smoke request: GET {url}")
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (https URL from zappa)
-        if response.status != 200:
-            raise BuildError(f"smoke request answered {response.status}")
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (URL from zappa)
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (urllib.error.URLError, TimeoutError) as exc:
+        raise BuildError(f"smoke request failed: {exc}") from exc
+    if status != 200:
+        raise BuildError(f"smoke request answered {status}")
 
 
-def deploy(stage: str, *, first: bool, output: Path) -> None:
-    """Package, update (or deploy the first time), migrate, smoke-test; stop at a failure."""
-    package(stage, output)
-    zappa("deploy" if first else "update", stage, "-z", output)
+def deploy(stage: str, *, first: bool) -> None:
+    """Build, update (or deploy the first time), migrate, smoke-test; stop at a failure.
+
+    Zappa builds the zip itself here (with the same callback as ``package``): given a
+    ready zip, ``zappa deploy`` skips creating the IAM role.
+    """
+    prepare()
+    zappa("deploy" if first else "update", stage)  # also (re)schedules the events
     zappa("manage", stage, "migrate --noinput")
-    zappa("schedule", stage)
-    status = json.loads(zappa("status", stage, "--json", capture=True))
+    output = zappa("status", stage, "--json", capture=True)
+    status = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
     url = os.environ.get("SMOKE_URL") or status.get("API Gateway URL")
     if not url:
         raise BuildError("No URL to smoke-test: set SMOKE_URL (for example the CloudFront URL).")
@@ -236,7 +257,7 @@ def main(argv=None) -> int:
         if options.command == "package":
             package(options.stage, output)
         else:
-            deploy(options.stage, first=options.first, output=output)
+            deploy(options.stage, first=options.first)
     except BuildError as exc:
         log(f"FAILED: {exc}")
         return 1

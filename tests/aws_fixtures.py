@@ -4,10 +4,22 @@ import pytest
 import requests
 
 
+def _answer_list_function_url_configs():
+    """Moto has no ListFunctionUrlConfigs, which ``zappa update`` calls: answer "none"."""
+    from moto.awslambda import urls
+
+    def list_function_url_configs(request, full_url, headers):
+        return 200, {"content-type": "application/json"}, '{"FunctionUrlConfigs": []}'
+
+    route = r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)/urls/?$"
+    urls.url_paths.setdefault(route, list_function_url_configs)
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     from moto.server import ThreadedMotoServer
 
+    _answer_list_function_url_configs()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

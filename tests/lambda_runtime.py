@@ -1,0 +1,205 @@
+"""Start a Lambda package cold, the way the Python runtime does, without AWS.
+
+The package is unzipped with the zip's own (1980) timestamps, as Lambda unpacks it, and
+imported by a fresh ``python -S`` process whose path holds only the package and the AWS
+SDK the runtime bundles (boto3 and its dependencies, which the package leaves out).
+"""
+
+import compileall
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD_VENV = ROOT / ".build" / "venv"
+# What the Lambda Python runtime ships next to the function's code.
+RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+COLD_START = r"""
+import json, os, sys, time
+started = time.perf_counter()
+package, sdk, event = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+os.chdir(package)
+sys.path[:0] = [package, sdk]
+import handler
+response = handler.lambda_handler(event, None)
+elapsed = time.perf_counter() - started
+import resource
+print(json.dumps({"status": response["statusCode"], "ms": elapsed * 1000,
+                  "body": response.get("body") or "", "b64": response.get("isBase64Encoded", False),
+                  "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def site_packages(venv: Path = BUILD_VENV) -> Path:
+    return next((venv / "lib").glob("python3.*/site-packages"))
+
+
+def runtime_sdk(dest: Path) -> Path:
+    """A folder with the runtime's bundled SDK, compiled as the runtime's is."""
+    if not (dest / ".complete").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        source = site_packages()
+        for name in RUNTIME_SDK:
+            if (source / name).is_dir():
+                shutil.copytree(source / name, dest / name)
+            else:
+                shutil.copy2(source / name, dest / name)
+        compileall.compile_dir(dest, quiet=2, workers=0)
+        (dest / ".complete").touch()
+    return dest
+
+
+def unpack_like_lambda(zip_path: Path, dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(dest)
+        for info in archive.infolist():
+            stamp = time.mktime((*info.date_time, 0, 0, -1))
+            os.utime(dest / info.filename, (stamp, stamp))
+    return dest
+
+
+def api_event(path="/", host="www.example.com"):
+    return {
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": "GET",
+        "headers": {"Host": host, "X-Forwarded-Proto": "https", "User-Agent": "cold-start"},
+        "multiValueHeaders": {"Host": [host], "X-Forwarded-Proto": ["https"]},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {"stage": "dev", "requestId": "cold", "httpMethod": "GET"},
+        "body": None,
+        "isBase64Encoded": False,
+    }
+
+
+def cold_start(package: Path, sdk: Path, *, path="/", env=None, extra_args=()) -> dict:
+    """Answer one request from a fresh interpreter; returns status, body and timing."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            *extra_args,
+            "-c",
+            COLD_START,
+            str(package),
+            str(sdk),
+            json.dumps(api_event(path)),
+        ],
+        capture_output=True,
+        text=True,
+        env={"PATH": os.environ["PATH"], "LANG": "C.UTF-8", **(env or {})},
+        timeout=120,
+        check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(f"cold start failed:\n{result.stderr[-3000:]}")
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome["wall_ms"] = (time.perf_counter() - started) * 1000
+    outcome["stderr"] = result.stderr
+    return outcome
+
+
+def production_env(database: Path) -> dict:
+    return {
+        "SECRET_KEY": "cold-start-" + "x" * 50,
+        "ALLOWED_HOSTS": "www.example.com",
+        "DATABASE_URL": f"sqlite:///{database}",
+        "CDN_BACKEND": "cms.cdn.RecordingBackend",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    }
+
+
+def seeded_database(path: Path) -> Path:
+    """A SQLite database with the schema and demo content, made with the dev settings."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{path}",
+        "DJANGO_SETTINGS_MODULE": "cms.settings.local",
+        "MEDIA_ROOT": str(path.parent / "media"),
+    }
+    for command in (["migrate", "-v0"], ["seed_demo"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    return path
+
+
+BARE_URLS = """
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import path
+
+
+def hello(request):
+    return HttpResponse("Hello, world")
+
+
+urlpatterns = [path("admin/", admin.site.urls), path("", hello)]
+"""
+
+
+def build_bare_package(work: Path, output: Path) -> Path:
+    """``django-admin startproject`` plus a hello-world view, zipped the way ours is:
+    same runtime virtualenv, same excludes, same bytecode callback."""
+    from cms.lambda_build import add_bytecode_to_zip
+    from tests.lambda_fixtures import stage_config
+
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    subprocess.run([BUILD_VENV / "bin/django-admin", "startproject", "bare", str(work)], check=True)
+    (work / "bare/urls.py").write_text(BARE_URLS)
+    settings = work / "bare/settings.py"
+    settings.write_text(
+        settings.read_text()
+        .replace("DEBUG = True", "DEBUG = False")
+        .replace("ALLOWED_HOSTS = []", 'ALLOWED_HOSTS = ["www.example.com"]')
+    )
+    ours = stage_config("dev")
+    (work / "zappa_settings.json").write_text(
+        json.dumps(
+            {
+                "dev": {
+                    "project_name": "bare",
+                    "runtime": "python3.13",
+                    "django_settings": "bare.settings",
+                    "aws_region": "eu-west-1",
+                    "s3_bucket": "bare-zappa",
+                    "exclude": ours["exclude"],
+                    # Not our locale excludes: a stock project translates (USE_I18N) and needs them.
+                    "exclude_glob": [
+                        g
+                        for g in ours["exclude_glob"]
+                        if g.startswith("django/") and "locale" not in g
+                    ],
+                }
+            }
+        )
+    )
+    subprocess.run(
+        [BUILD_VENV / "bin/zappa", "package", "dev", "-o", str(output)],
+        cwd=work,
+        env={**os.environ, "VIRTUAL_ENV": str(BUILD_VENV)},
+        check=True,
+        capture_output=True,
+    )
+    add_bytecode_to_zip(output)
+    return output
