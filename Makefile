@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 STAGE ?= dev
 
-.PHONY: help run test test-slow lint format check requirements package deploy clean
+.PHONY: help run run-lambda test test-slow lint format check requirements package deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,8 +41,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 
 run: $(VENV)/.runtime ## Serve the site on http://127.0.0.1:8000 (SQLite, local media, demo content)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --admin-url http://$(HOST):$(PORT)/admin/
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+run-lambda: $(VENV)/.dev ## Serve through Zappa's Lambda handler, firing STAGE's cron events
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo --admin-url http://$(HOST):$(PORT)/admin/
+	$(PY) manage.py serve_lambda --stage $(STAGE) --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev ## Run the test suite (SQLite unless DATABASE_URL is set)
 	$(BIN)/pytest $(PYTEST_ARGS)
