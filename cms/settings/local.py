@@ -7,3 +7,13 @@ DEBUG = env.bool("DEBUG", default=True)
 # Good enough for a laptop; production settings refuse to start without a real one.
 SECRET_KEY = env("SECRET_KEY", default="local-only-not-secret-3c1f0a7e9d2b4c8f6e5a1d0b9c7f2e4a")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+
+# With DEBUG off (e.g. `DEBUG=0 make run`, to see the real 404 and 500 pages) there is no
+# collectstatic here: WhiteNoise serves straight from the source folders, and uploads
+# are still served from MEDIA_ROOT (cms/urls.py).
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+SERVE_MEDIA_FILES = True

@@ -101,3 +101,23 @@ def test_without_database_url_the_database_is_sqlite_in_the_project_folder(setti
     engine, name = result.stdout.split()
     assert engine == "django.db.backends.sqlite3"
     assert Path(name) == ROOT / "db.sqlite3"
+
+
+def test_local_settings_with_debug_off_serve_error_pages_and_assets(tmp_path):
+    """`DEBUG=0 make run` shows the real 404 page and still serves CSS and uploads."""
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DEBUG": "0",
+        "MEDIA_ROOT": str(tmp_path / "media"),
+    }
+    assert run(["manage.py", "migrate", "-v0"], "cms.settings.local", **env).returncode == 0
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "hello.txt").write_text("hi")
+    script = SETUP + (
+        "from django.test import Client; c = Client(HTTP_HOST='127.0.0.1');"
+        "print(settings.DEBUG, c.get('/nope/').status_code, c.get('/static/css/site.css')"
+        ".status_code, c.get('/media/hello.txt').status_code)"
+    )
+    result = run(script, "cms.settings.local", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "404", "200", "200"]
