@@ -12,6 +12,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -116,6 +117,10 @@ class PublishableAdmin(admin.ModelAdmin):
             label = status.label
         return format_html('<span class="status-badge status-{}">{}</span>', status, label)
 
+    @admin.display(description=_("go-live time"), ordering="publish_at")
+    def go_live(self, obj):
+        return local_time(obj.publish_at) if obj.publish_at else "—"
+
     # -- actions -------------------------------------------------------------
 
     def _apply(self, request, queryset, service, done_message):
@@ -186,7 +191,7 @@ class PublishableAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(PublishableAdmin):
-    list_display = ["title", "status_badge", "publish_at", "author", "category"]
+    list_display = ["title", "status_badge", "go_live", "author", "category"]
     list_filter = [StatusFilter, "category", "author", "featured", "tags"]
     list_select_related = ["author", "category"]
     search_fields = ["title", "summary", "body", "slug"]
@@ -316,7 +321,21 @@ class UserAdmin(DjangoUserAdmin):
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) or self._is_self(request, obj)
 
+    def _own_profile_only(self, request, obj) -> bool:
+        return self._is_self(request, obj) and not self._manages_users(request)
+
     def get_fieldsets(self, request, obj=None):
-        if obj is not None and not self._manages_users(request):
+        if self._own_profile_only(request, obj):
             return self.own_profile_fieldsets
         return super().get_fieldsets(request, obj)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if self._own_profile_only(request, obj):
+            context.update(own_profile=True, title=_("My profile"))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_change(self, request, obj):
+        if self._own_profile_only(request, obj):
+            self.message_user(request, _("Your profile was saved."))
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)

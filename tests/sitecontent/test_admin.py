@@ -397,3 +397,25 @@ class TestOwnProfile:
         other.refresh_from_db()
         assert other.display_name != "Hacked"
         assert editor_client.get("/admin/sitecontent/user/").status_code == 403
+
+
+def test_own_profile_page_is_titled_and_links_nowhere_forbidden(editor_client):
+    me = editor_client.user
+    url = f"/admin/sitecontent/user/{me.pk}/change/"
+    page = editor_client.get(url)
+    html = page.content.decode()
+    assert page.context["title"] == "My profile"
+    assert "/admin/sitecontent/user/" not in html.split('class="breadcrumbs"')[1].split("</ol>")[0]
+    saved = editor_client.post(
+        url,
+        {
+            "first_name": "",
+            "last_name": "",
+            "email": "e@example.com",
+            "display_name": "Eda",
+            "bio": "",
+        },
+    )
+    assert saved.status_code == 302
+    assert saved.url == url
+    assert "Your profile was saved." in editor_client.get(url).content.decode()

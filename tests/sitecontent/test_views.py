@@ -215,3 +215,26 @@ class TestQueryCounts:
         category, tag = self.make_articles(count)
         for url, expected in self.urls(category, tag).items():
             assert self.count_queries(client, url) == expected, url
+
+
+class TestMarkup:
+    def test_navigation_marks_the_section_of_a_sub_page(self, client):
+        about = PageFactory(slug="about", title="About", show_in_menus=True)
+        PageFactory(slug="team", parent=about)
+        nav = client.get("/about/team/").content.decode().split('aria-label="Main"')[1]
+        assert '<a href="/about/" aria-current="true">About</a>' in nav
+        article = ArticleFactory()
+        nav = client.get(article.get_absolute_url()).content.decode().split('aria-label="Main"')[1]
+        assert '<a href="/articles/" aria-current="true">Articles</a>' in nav
+
+    def test_page_description_defaults_to_its_text(self, client):
+        PageFactory(slug="about", body="<p>We write <b>guides</b>.</p>", seo_description="")
+        html = client.get("/about/").content.decode()
+        assert '<meta name="description" content="We write guides.">' in html
+
+    def test_list_pages_have_their_own_canonical_address_and_h2_cards(self, client, settings):
+        ArticleFactory.create_batch(settings.ARTICLES_PER_PAGE + 1)
+        html = client.get("/articles/", {"page": 2}).content.decode()
+        assert 'rel="canonical" href="http://testserver/articles/?page=2"' in html
+        assert '<h2 class="card-title">' in html
+        assert "<h3" not in html

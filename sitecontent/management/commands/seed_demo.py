@@ -51,7 +51,8 @@ IMAGES = [
 ]
 
 BODY = (
-    "<p>{summary}</p>"
+    "<p>This is demo content from <code>manage.py seed_demo</code>: edit or delete it in "
+    "the admin.</p>"
     "<h2>Why it matters</h2>"
     "<p>Editors write in the admin; visitors read fast pages. Nothing here needs a server "
     "you patch yourself.</p>"
@@ -165,6 +166,22 @@ ARTICLES = [
     ),
 ]
 
+# A run of short notes, so the article list has a second page to show.
+ARTICLES += [
+    (
+        f"weekly-notes-{week}",
+        f"Weekly notes, week {week}",
+        f"What changed on the site in week {week}.",
+        "news",
+        ["Editorial"],
+        False,
+        None,
+        "editor",
+        ("live", 14 + 7 * week),
+    )
+    for week in range(1, 7)
+]
+
 # slug, title, parent slug, in menus, menu order, body
 PAGES = [
     (
@@ -221,8 +238,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Run even when DEBUG is off (not advised)."
         )
+        parser.add_argument(
+            "--admin-url",
+            default="http://127.0.0.1:8000/admin/",
+            help="Where the printed sign-in instructions point.",
+        )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, admin_url="http://127.0.0.1:8000/admin/", **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo creates demo users with printed passwords, so it runs only with "
@@ -239,7 +261,7 @@ class Command(BaseCommand):
             self._articles(now, users, categories, tags, images)
             self._pages(now, users["publisher"])
         self.stdout.write(f"Demo content: {self.created} rows created.")
-        self._print_logins(passwords)
+        self._print_logins(passwords, admin_url)
 
     def _users(self) -> dict[str, str]:
         passwords = {}
@@ -301,7 +323,7 @@ class Command(BaseCommand):
                 slug=slug,
                 title=title,
                 summary=summary,
-                body=BODY.format(summary=summary),
+                body=BODY,
                 category=categories[category],
                 featured=featured,
                 hero_image=images[image] if image is not None else None,
@@ -350,11 +372,9 @@ class Command(BaseCommand):
                 self.created += 1
             by_slug[slug] = page
 
-    def _print_logins(self, passwords):
+    def _print_logins(self, passwords, admin_url):
         self.stdout.write("")
-        self.stdout.write(
-            self.style.SUCCESS("Sign in to the admin at http://127.0.0.1:8000/admin/")
-        )
+        self.stdout.write(self.style.SUCCESS(f"Sign in to the admin at {admin_url}"))
         for username, *_rest, group_name in USERS:
             role = group_name or "superuser"
             if username in passwords:
