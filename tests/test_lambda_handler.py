@@ -187,3 +187,12 @@ class TestS3Uploads:
         del broken["s3"]["object"]
         event["Records"].append(broken)
         assert lambda_handler(event) == {"outcomes": ["deleted", "malformed"]}
+
+    def test_the_same_delivery_three_times_is_harmless(self, lambda_handler, media_bucket):
+        self.put(media_bucket.bucket, "images/keep/me.jpg")
+        self.put(media_bucket.bucket, "uploads/stray/x.jpg")
+        [event] = media_bucket.events()
+        for _ in range(3):
+            assert lambda_handler(event) == {"outcomes": ["deleted"]}
+        assert self.exists(media_bucket.bucket, "images/keep/me.jpg")
+        assert not self.exists(media_bucket.bucket, "uploads/stray/x.jpg")
