@@ -161,6 +161,9 @@ LOGGING = {
         # Replaces Django's own console handler for these, so no line is printed twice.
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.db.backends": {"level": "WARNING"},
+        # boto3 announces every client's credentials and endpoint at INFO.
+        "botocore": {"level": "WARNING"},
+        "boto3": {"level": "WARNING"},
     },
 }
 

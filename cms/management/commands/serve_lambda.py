@@ -141,6 +141,7 @@ class Command(BaseCommand):
         # event at a time into the handler.
         server = http.server.ThreadingHTTPServer((host, port), self.request_handler(invoke))
         self.stdout.write(f"Serving through Zappa's handler on http://{host}:{port}/")
+        self.stdout.flush()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -170,6 +171,7 @@ class Command(BaseCommand):
             try:
                 result = invoke(scheduled_event(event["rule"]))
                 self.stdout.write(f"[schedule] {event['function']}: {result}")
+                self.stdout.flush()
             except Exception as exc:
                 self.stderr.write(f"[schedule] {event['function']} failed: {exc!r}")
 
