@@ -25,9 +25,10 @@ def publishing_tick(event, context=None):
 def media_uploaded(event, context=None):
     """S3 ObjectCreated under the upload prefix of the media bucket.
 
-    Each record is handled on its own: one that cannot be processed is logged and
-    skipped, so it never sinks the rest of the batch. Deliveries are at least once;
-    the service makes a repeat a no-op.
+    Each record is handled on its own: a malformed one is logged and skipped. A record
+    that failed for another reason (S3 or the database briefly unreachable) is logged, the
+    others still processed, and the invocation then fails so Lambda retries it; records
+    already handled turn the retry into no-ops.
     """
     outcomes = []
     for index, record in enumerate(event.get("Records") or []):
@@ -44,4 +45,6 @@ def media_uploaded(event, context=None):
         except Exception:
             logger.exception("S3 record %d (%s/%s) failed", index, bucket, key)
             outcomes.append("failed")
+    if "failed" in outcomes:
+        raise RuntimeError(f"S3 records failed ({outcomes}); Lambda will retry the event")
     return {"outcomes": outcomes}

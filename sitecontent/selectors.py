@@ -4,7 +4,7 @@ Each listing loads its related rows up front, so a page costs the same number of
 queries whether it shows three articles or fifty.
 """
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 
 from .models import Article, Page, Tag
 
@@ -34,7 +34,7 @@ def latest_articles(*, limit: int = 10, exclude_ids=()):
 
 
 def article_detail_queryset():
-    return article_list()
+    return article_list().prefetch_related("attachments")
 
 
 def navigation_pages():
@@ -59,6 +59,7 @@ def page_by_path(path: str) -> Page | None:
         (page.parent_id, page.slug): page
         for page in Page.objects.live().filter(slug__in=set(slugs))
     }
+    # Only the page shown lists its downloads; fetch them for it alone.
     page = None
     for slug in slugs:
         child = candidates.get((page.pk if page else None, slug))
@@ -66,6 +67,7 @@ def page_by_path(path: str) -> Page | None:
             return None
         child.parent = page  # cache the walk so get_absolute_url costs no queries
         page = child
+    prefetch_related_objects([page], "attachments")
     return page
 
 

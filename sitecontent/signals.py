@@ -1,17 +1,23 @@
-"""Row changes as an event source: saving or deleting content purges what showed it.
+"""Row changes as an event source: saving or deleting content purges what showed it,
+a new image gets its renditions made, and replaced or deleted files are removed.
 
 Purges are gathered per transaction and sent after it commits (cms.cdn), so an admin
 save of an article and its tags is one purge. Changes nobody could see (a draft edited)
 purge nothing.
 """
 
+from functools import partial
+
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from cms.cdn import purge_after_commit
 
-from .models import Article, Category, Page, Publishable, Tag
+from . import renditions
+from .models import Article, Category, Document, Image, Page, Publishable, Tag
 from .selectors import article_paths, paths_for_item
+from .tasks import image_create_renditions, media_files_delete
 
 CONTENT = (Article, Page, Category, Tag)
 
@@ -65,3 +71,58 @@ def purge_after_retagging(sender, instance, action, pk_set, reverse, **kwargs):
             tag_slugs=[tag.slug for tag in tags],
         )
     )
+
+
+# -- media -----------------------------------------------------------------------
+
+
+@receiver(pre_save, sender=Image)
+@receiver(pre_save, sender=Document)
+def remember_file_before_change(sender, instance, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        return
+    before = sender.objects.filter(pk=instance.pk).first()
+    instance._file_before = before.file.name if before else None
+    instance._renditions_before = getattr(before, "renditions", None) or []
+
+
+@receiver(post_save, sender=Image)
+def image_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    previous = getattr(instance, "_file_before", None)
+    if created or (previous and previous != instance.file.name):
+        transaction.on_commit(
+            partial(image_create_renditions.enqueue, image_id=instance.pk), robust=True
+        )
+    if previous and previous != instance.file.name:
+        _forget_files([previous, *(r["name"] for r in instance._renditions_before)])
+    if not created:
+        # Alt text, caption or the file changed: pages showing the image are stale.
+        purge_after_commit(renditions.paths_showing_image(instance))
+
+
+@receiver(post_save, sender=Document)
+def document_saved(sender, instance, created, raw=False, **kwargs):
+    previous = getattr(instance, "_file_before", None)
+    if not raw and previous and previous != instance.file.name:
+        _forget_files([previous])
+
+
+@receiver(post_delete, sender=Image)
+def image_deleted(sender, instance, **kwargs):
+    _forget_files([instance.file.name, *(r["name"] for r in instance.renditions or [])])
+
+
+@receiver(post_delete, sender=Document)
+def document_deleted(sender, instance, **kwargs):
+    _forget_files([instance.file.name])
+
+
+def _forget_files(names):
+    """After commit: delete the files and purge their (folders') CDN paths."""
+    names = [name for name in names if name]
+    if not names:
+        return
+    purge_after_commit(renditions.media_paths(names))
+    transaction.on_commit(partial(media_files_delete.enqueue, names=names), robust=True)

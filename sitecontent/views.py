@@ -1,12 +1,13 @@
 """Public pages. Views only pick a selector and a template; rules live in selectors."""
 
 from django.conf import settings
-from django.http import Http404
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import selectors
-from .models import Category, Tag
+from .models import Category, Document, Tag
 
 
 class HomeView(TemplateView):
@@ -76,3 +77,25 @@ class PageDetailView(TemplateView):
             children=selectors.page_children(page),
             **kwargs,
         )
+
+
+def document_download(request, pk, filename):
+    """A document, always as a download with the type its bytes were checked to be.
+
+    On S3 this redirects to the CDN copy (whose stored headers say the same); locally it
+    streams the file.
+    """
+    document = get_object_or_404(Document, pk=pk)
+    if filename != document.filename:
+        raise Http404("No such document.")
+    if isinstance(default_storage, FileSystemStorage):
+        response = FileResponse(
+            default_storage.open(document.file.name, "rb"),
+            as_attachment=True,
+            filename=document.filename,
+            content_type=document.content_type or "application/octet-stream",
+        )
+    else:
+        response = HttpResponseRedirect(document.file.url)
+    response["Cache-Control"] = "public, max-age=300"
+    return response

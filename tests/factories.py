@@ -62,12 +62,24 @@ class TagFactory(factory.django.DjangoModelFactory):
 
 
 class ImageFactory(factory.django.DjangoModelFactory):
+    """An image whose renditions exist, as they do once the upload task has run
+    (``with_renditions=False`` for one still waiting)."""
+
     class Meta:
         model = Image
+        skip_postgeneration_save = True
 
     title = factory.Sequence(lambda n: f"Image {n}")
     alt_text = "A blue rectangle"
     file = factory.LazyFunction(lambda: ContentFile(png_bytes(), name="picture.png"))
+
+    @factory.post_generation
+    def with_renditions(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            from sitecontent.renditions import image_renditions_create
+
+            image_renditions_create(image_id=self.pk)
+            self.refresh_from_db()
 
 
 def _live_since_yesterday():

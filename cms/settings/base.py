@@ -108,13 +108,27 @@ MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Renditions have fixed names beside their original: a re-run overwrites them.
+    "renditions": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"allow_overwrite": True},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # The S3 bucket for media on AWS (unset locally) and the prefix browsers upload to.
 MEDIA_BUCKET = env("MEDIA_BUCKET", default="")
 UPLOAD_PREFIX = "uploads/"
-# Uploads larger than this are refused by the image form (bytes).
+# Largest files accepted (bytes), and the most pixels an image may decode to: 40 MP of
+# RGBA is 160 MB of memory, comfortable in a 1024 MB Lambda.
 IMAGE_MAX_UPLOAD_SIZE = env.int("IMAGE_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
+DOCUMENT_MAX_UPLOAD_SIZE = env.int("DOCUMENT_MAX_UPLOAD_SIZE", default=50 * 1024 * 1024)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+# Minutes a presigned upload stays usable.
+UPLOAD_TOKEN_MINUTES = 5
+# Media keys are unique per upload, so browsers and the CDN may keep them for a year.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# Editors' browsers upload straight to S3 (production); locally the admin form does.
+DIRECT_UPLOADS = False
 
 # TASKS AND CDN
 # ------------------------------------------------------------------------------
@@ -130,11 +144,10 @@ CDN = {"BACKEND": "cms.cdn.RecordingBackend"}
 # SECURITY
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/ref/csp/
-# Everything the site needs is served from 'self'; media may live on a CDN domain.
-_media_origin = MEDIA_URL if MEDIA_URL.startswith("http") else None
+# Everything the site needs is served from 'self' (production adds the media domain).
 SECURE_CSP = {
     "default-src": ["'self'"],
-    "img-src": ["'self'", "data:", *([_media_origin] if _media_origin else [])],
+    "img-src": ["'self'", "data:"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
     "object-src": ["'none'"],

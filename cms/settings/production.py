@@ -9,9 +9,9 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env
 
-REQUIRED_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+REQUIRED_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "MEDIA_BUCKET", "MEDIA_DOMAIN")
 _missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
 if _missing:
     raise ImproperlyConfigured(
@@ -52,3 +52,41 @@ CDN = {
 # Templates only ever link hashed names; dropping the originals halves the package's
 # static files.
 WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+
+# MEDIA
+# ------------------------------------------------------------------------------
+# https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+# The private media bucket behind CloudFront: the distribution serves /media/* from the
+# bucket's media/ folder (Origin Access Control), so URLs are https://MEDIA_DOMAIN/media/…
+# and need no signing. Uploads land in uploads/, outside media/, and are never served.
+MEDIA_BUCKET = env("MEDIA_BUCKET")
+MEDIA_DOMAIN = env("MEDIA_DOMAIN")
+MEDIA_URL = f"https://{MEDIA_DOMAIN}/media/"
+_s3_media = {
+    "bucket_name": MEDIA_BUCKET,
+    "location": "media",
+    "custom_domain": MEDIA_DOMAIN,
+    "querystring_auth": False,
+    "default_acl": None,
+    "file_overwrite": False,
+    "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+}
+STORAGES = {
+    **STORAGES,
+    "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_media},
+    "renditions": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {**_s3_media, "file_overwrite": True},
+    },
+}
+DIRECT_UPLOADS = True
+SECURE_CSP = {
+    **SECURE_CSP,
+    "img-src": ["'self'", "data:", f"https://{MEDIA_DOMAIN}"],
+    # The admin's browser uploads go straight to the bucket (either address form).
+    "connect-src": [
+        "'self'",
+        f"https://{MEDIA_BUCKET}.s3.amazonaws.com",
+        f"https://{MEDIA_BUCKET}.s3.{env('AWS_REGION', default='eu-west-1')}.amazonaws.com",
+    ],
+}

@@ -4,7 +4,6 @@ from .content import (
     RESERVED_ROOT_SLUGS,
     Article,
     Category,
-    Image,
     Page,
     Publishable,
     PublishableQuerySet,
@@ -12,7 +11,16 @@ from .content import (
     Status,
     Tag,
     User,
+)
+from .media import (
+    Document,
+    Image,
+    Upload,
+    document_upload_to,
     image_upload_to,
+    validate_document_bytes,
+    validate_document_size,
+    validate_image_bytes,
     validate_image_size,
 )
 from .publishing import ContentTransition, SchedulerState
@@ -22,6 +30,7 @@ __all__ = [
     "Article",
     "Category",
     "ContentTransition",
+    "Document",
     "Image",
     "Page",
     "Publishable",
@@ -30,7 +39,12 @@ __all__ = [
     "SeoFields",
     "Status",
     "Tag",
+    "Upload",
     "User",
+    "document_upload_to",
     "image_upload_to",
+    "validate_document_bytes",
+    "validate_document_size",
+    "validate_image_bytes",
     "validate_image_size",
 ]

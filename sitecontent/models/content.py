@@ -5,9 +5,6 @@ the minute its go-live time passes and disappears the minute it expires, whether
 any scheduled job has run.
 """
 
-import uuid
-from pathlib import PurePosixPath
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -17,10 +14,10 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from ..richtext import RichTextField
+from .media import Document, Image
 
 
 class User(AbstractUser):
@@ -229,63 +226,6 @@ class Tag(models.Model):
         return reverse("sitecontent:tag_detail", kwargs={"slug": self.slug})
 
 
-def image_upload_to(instance, filename: str) -> str:
-    """A fresh key per upload, so a replaced file never needs a CDN invalidation."""
-    name = PurePosixPath(filename)
-    stem = slugify(name.stem)[:80] or "image"
-    return f"images/{uuid.uuid4().hex}/{stem}{name.suffix.lower()}"
-
-
-def validate_image_size(file):
-    limit = settings.IMAGE_MAX_UPLOAD_SIZE
-    if file.size > limit:
-        raise ValidationError(
-            _("This file is %(size)d MB; the limit is %(limit)d MB."),
-            params={"size": file.size // 2**20, "limit": limit // 2**20},
-            code="file_too_large",
-        )
-
-
-class Image(models.Model):
-    """An image in the media library that articles and pages can use."""
-
-    title = models.CharField(max_length=200, help_text=_("For finding the image in the admin."))
-    file = models.ImageField(
-        upload_to=image_upload_to,
-        width_field="width",
-        height_field="height",
-        max_length=255,
-        validators=[validate_image_size],
-        help_text=_("JPEG, PNG, GIF or WebP."),
-    )
-    alt_text = models.CharField(
-        _("alt text"),
-        max_length=250,
-        help_text=_("Describe the image for people who cannot see it."),
-    )
-    caption = models.CharField(max_length=250, blank=True, help_text=_("Shown under the image."))
-    credit = models.CharField(
-        max_length=120, blank=True, help_text=_("Photographer or source, shown with the caption.")
-    )
-    width = models.PositiveIntegerField(editable=False, default=0)
-    height = models.PositiveIntegerField(editable=False, default=0)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        editable=False,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return self.title
-
-
 class Article(Publishable, SeoFields):
     """A dated piece of writing: news, a guide, a story. Listed newest first."""
 
@@ -315,6 +255,12 @@ class Article(Publishable, SeoFields):
         Category, on_delete=models.PROTECT, null=True, blank=True, related_name="articles"
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles")
+    attachments = models.ManyToManyField(
+        Document,
+        blank=True,
+        related_name="articles",
+        help_text=_("Files listed under the article for readers to download."),
+    )
     featured = models.BooleanField(
         default=False, help_text=_("Show in the featured strip on the home page.")
     )
@@ -359,6 +305,12 @@ class Page(Publishable, SeoFields):
         help_text=_("Nest this page under another one. Empty means a top-level page."),
     )
     body = RichTextField(blank=True)
+    attachments = models.ManyToManyField(
+        Document,
+        blank=True,
+        related_name="pages",
+        help_text=_("Files listed on the page for readers to download."),
+    )
     show_in_menus = models.BooleanField(
         default=False, help_text=_("List this top-level page in the site navigation.")
     )

@@ -14,6 +14,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://cms:secret@db.example.internal:5432/cms",
     "CSRF_TRUSTED_ORIGINS": "https://www.example.com",
     "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE123",
+    "MEDIA_BUCKET": "lambda-cms-production-media",
+    "MEDIA_DOMAIN": "www.example.com",
 }
 
 
@@ -38,7 +40,7 @@ def test_production_refuses_to_start_and_names_every_missing_variable():
     result = run(SETUP + "print('started')", "cms.settings.production")
     assert result.returncode != 0
     assert "started" not in result.stdout
-    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"):
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "MEDIA_BUCKET", "MEDIA_DOMAIN"):
         assert name in result.stderr
 
 
@@ -46,7 +48,7 @@ def test_production_names_only_what_is_missing():
     result = run(SETUP, "cms.settings.production", SECRET_KEY=PRODUCTION_ENV["SECRET_KEY"])
     assert result.returncode != 0
     message = result.stderr.strip().splitlines()[-1]
-    assert "ALLOWED_HOSTS, DATABASE_URL" in message
+    assert "ALLOWED_HOSTS, DATABASE_URL, MEDIA_BUCKET, MEDIA_DOMAIN" in message
     assert "SECRET_KEY" not in message
 
 

@@ -204,10 +204,10 @@ class TestQueryCounts:
         return {
             "/": 3,  # featured, latest, nav
             "/articles/": 4,  # count, page of articles, their tags, nav
-            latest.get_absolute_url(): 3,  # article with joins, its tags, nav
+            latest.get_absolute_url(): 4,  # article with joins, tags, attachments, nav
             category.get_absolute_url(): 5,  # category, count, articles, tags, nav
             tag.get_absolute_url(): 5,
-            "/about/": 3,  # page path, children, nav
+            "/about/": 4,  # page path, its attachments, children, nav
         }
 
     @pytest.mark.parametrize("count", [3, 50])

@@ -1,0 +1,19 @@
+"""Content tasks. They take ids, run after commit, and are safe to run twice."""
+
+from django.core.files.storage import default_storage
+from django.tasks import task
+
+
+@task
+def image_create_renditions(image_id: int) -> str:
+    from .renditions import image_renditions_create
+
+    return image_renditions_create(image_id=image_id)
+
+
+@task
+def media_files_delete(names: list[str]) -> int:
+    """Delete stored files that no record points at any more (deleting twice is harmless)."""
+    for name in names:
+        default_storage.delete(name)
+    return len(names)
