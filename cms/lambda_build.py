@@ -58,6 +58,8 @@ BUILD_ENV = {
     "ALLOWED_HOSTS": "build.invalid",
     "DATABASE_URL": "sqlite://:memory:",
     "CDN_BACKEND": "cms.cdn.RecordingBackend",
+    "MEDIA_BUCKET": "build.invalid",
+    "MEDIA_DOMAIN": "build.invalid",
 }
 
 

@@ -11,17 +11,20 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db.models import Count
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import services
-from .models import Article, Category, Image, Page, Status, Tag, User
+from .admin_uploads import DirectUploadMixin
+from .models import Article, Category, Document, Image, Page, Status, Tag, Upload, User
 
 
 def local_time(value) -> str:
@@ -196,10 +199,11 @@ class ArticleAdmin(PublishableAdmin):
     list_select_related = ["author", "category"]
     search_fields = ["title", "summary", "body", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["category", "tags", "hero_image"]
+    autocomplete_fields = ["category", "tags", "hero_image", "attachments"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "summary", "body", "hero_image"]}),
         (_("Classification"), {"fields": ["author", "category", "tags", "featured"]}),
+        (_("Downloads"), {"fields": ["attachments"]}),
         (
             _("Publication"),
             {"fields": ["status_badge", "is_published", "publish_at", "unpublish_at"]},
@@ -227,10 +231,10 @@ class PageAdmin(PublishableAdmin):
     list_select_related = ["parent"]
     search_fields = ["title", "body", "slug"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = ["parent"]
+    autocomplete_fields = ["parent", "attachments"]
     ordering = ["parent__title", "menu_order", "title"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "parent", "body"]}),
+        (None, {"fields": ["title", "slug", "parent", "body", "attachments"]}),
         (_("Navigation"), {"fields": ["show_in_menus", "menu_order"]}),
         (
             _("Publication"),
@@ -264,12 +268,23 @@ class TagAdmin(CategoryAdmin):
 
 
 @admin.register(Image)
-class ImageAdmin(admin.ModelAdmin):
-    list_display = ["thumbnail", "title", "alt_text", "dimensions", "created_at"]
+class ImageAdmin(DirectUploadMixin, admin.ModelAdmin):
+    upload_kind = Upload.Kind.IMAGE
+    upload_fields = ("title", "alt_text", "caption", "credit")
+    list_display = ["thumbnail", "title", "alt_text", "dimensions", "rendition_count", "created_at"]
     list_display_links = ["thumbnail", "title"]
     search_fields = ["title", "alt_text", "caption", "credit"]
-    readonly_fields = ["thumbnail", "dimensions", "uploaded_by", "created_at"]
-    fields = ["title", "file", "thumbnail", "alt_text", "caption", "credit", "dimensions"]
+    readonly_fields = ["thumbnail", "dimensions", "rendition_list", "uploaded_by", "created_at"]
+    fields = [
+        "title",
+        "file",
+        "thumbnail",
+        "alt_text",
+        "caption",
+        "credit",
+        "dimensions",
+        "rendition_list",
+    ]
 
     class Media:
         css = {"all": ["css/admin.css"]}
@@ -278,15 +293,59 @@ class ImageAdmin(admin.ModelAdmin):
     def thumbnail(self, obj):
         if not obj.file:
             return "—"
-        return format_html(
-            '<img class="admin-thumbnail" src="{}" alt="" loading="lazy">', obj.file.url
-        )
+        smallest = min(obj.renditions, key=lambda r: r["width"], default=None)
+        url = default_storage.url(smallest["name"]) if smallest else obj.file.url
+        return format_html('<img class="admin-thumbnail" src="{}" alt="" loading="lazy">', url)
 
     @admin.display(description=_("size"))
     def dimensions(self, obj):
         return f"{obj.width} × {obj.height}" if obj.width else "—"  # noqa: RUF001
 
+    @admin.display(description=_("renditions"))
+    def rendition_count(self, obj):
+        return len(obj.renditions) or _("being made")
+
+    @admin.display(description=_("renditions"))
+    def rendition_list(self, obj):
+        if not obj.renditions:
+            return _("Being made; pages show the original meanwhile.")
+        return format_html_join(
+            ", ",
+            '<a href="{}">{} {}px</a>',
+            ((default_storage.url(r["name"]), r["format"], r["width"]) for r in obj.renditions),
+        )
+
     def save_model(self, request, obj, form, change):
+        if not change:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Document)
+class DocumentAdmin(DirectUploadMixin, admin.ModelAdmin):
+    upload_kind = Upload.Kind.DOCUMENT
+    upload_fields = ("title",)
+    list_display = ["title", "filename", "content_type", "size_display", "created_at"]
+    search_fields = ["title", "file"]
+    readonly_fields = ["content_type", "size_display", "download", "uploaded_by", "created_at"]
+    fields = ["title", "file", "download", "content_type", "size_display"]
+
+    @admin.display(description=_("size"), ordering="size")
+    def size_display(self, obj):
+        return filesizeformat(obj.size)
+
+    @admin.display(description=_("download"))
+    def download(self, obj):
+        if not obj.pk:
+            return "—"
+        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.filename)
+
+    def save_model(self, request, obj, form, change):
+        if "file" in form.changed_data:
+            from . import media
+
+            obj.content_type = media.DOCUMENT_TYPES.get(media.extension_of(obj.file.name), "")
+            obj.size = obj.file.size
         if not change:
             obj.uploaded_by = request.user
         super().save_model(request, obj, form, change)

@@ -123,3 +123,40 @@ def media_bucket(aws, settings):
     notifications = S3Notifications(settings.MEDIA_BUCKET, settings.UPLOAD_PREFIX)
     notifications.bucket = settings.MEDIA_BUCKET
     return notifications
+
+
+MEDIA_DOMAIN = "media.example.test"
+
+
+@pytest.fixture
+def s3_media(media_bucket, settings):
+    """Media on S3 (moto) as production has it: django-storages, location media/,
+    CloudFront-style URLs, direct uploads on."""
+    options = {
+        "bucket_name": media_bucket.bucket,
+        "location": "media",
+        "custom_domain": MEDIA_DOMAIN,
+        "querystring_auth": False,
+        "default_acl": None,
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": settings.MEDIA_CACHE_CONTROL},
+    }
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "renditions": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {**options, "file_overwrite": True},
+        },
+    }
+    settings.MEDIA_URL = f"https://{MEDIA_DOMAIN}/media/"
+    settings.DIRECT_UPLOADS = True
+
+    from cms import aws as aws_module
+
+    def keys(prefix=""):
+        listed = aws_module.client("s3").list_objects_v2(Bucket=media_bucket.bucket, Prefix=prefix)
+        return sorted(obj["Key"] for obj in listed.get("Contents", []))
+
+    media_bucket.keys = keys
+    return media_bucket

@@ -10,7 +10,8 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from sitecontent import roles
-from sitecontent.models import Article, Category, Image, Page, Tag, User
+from sitecontent.models import Article, Category, Document, Image, Page, Tag, User
+from tests.media_corpus import valid_pdf
 
 
 def png_bytes(size=(64, 48), color="#0b5cad") -> bytes:
@@ -115,3 +116,13 @@ class PageFactory(factory.django.DjangoModelFactory):
     body = "<p>Page text.</p>"
     is_published = True
     publish_at = factory.LazyFunction(_live_since_yesterday)
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Document
+
+    title = factory.Sequence(lambda n: f"Document {n}")
+    file = factory.LazyFunction(lambda: ContentFile(valid_pdf(), name="report.pdf"))
+    content_type = "application/pdf"
+    size = factory.LazyAttribute(lambda d: d.file.size)

@@ -90,7 +90,12 @@ def lambda_handler(_zappa_handler, settings):
     """Call Zappa's ``lambda_handler`` in-process, the way Lambda's runtime calls it."""
     from tests import events
 
-    settings.ALLOWED_HOSTS = [events.API_HOST, events.ALB_HOST, "www.example.com"]
+    settings.ALLOWED_HOSTS = [
+        *settings.ALLOWED_HOSTS,
+        events.API_HOST,
+        events.ALB_HOST,
+        "www.example.com",
+    ]
 
     def invoke(event, context=None):
         try:

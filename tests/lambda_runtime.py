@@ -117,6 +117,8 @@ def production_env(database: Path) -> dict:
         "ALLOWED_HOSTS": "www.example.com",
         "DATABASE_URL": f"sqlite:///{database}",
         "CDN_BACKEND": "cms.cdn.RecordingBackend",
+        "MEDIA_BUCKET": "lambda-cms-dev-media",
+        "MEDIA_DOMAIN": "www.example.com",
         "AWS_DEFAULT_REGION": "eu-west-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",

@@ -41,6 +41,7 @@ def test_the_stage_has_a_minute_tick_and_its_own_media_bucket_event(stage):
     [s3] = [e for e in config["events"] if "event_source" in e]
     bucket = config["aws_environment_variables"]["MEDIA_BUCKET"]
     assert s3["event_source"]["arn"] == f"arn:aws:s3:::{bucket}"
+    assert config["aws_environment_variables"]["MEDIA_DOMAIN"]
     # Zappa 0.63's S3 source reads "prefix"; the older "key_filters" is silently ignored.
     assert s3["event_source"]["prefix"] == "uploads/"
     assert "key_filters" not in s3["event_source"]

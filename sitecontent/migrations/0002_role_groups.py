@@ -1,7 +1,18 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from sitecontent.roles import ROLE_PERMISSIONS, sync_role_groups
+from sitecontent.roles import sync_role_groups
+
+_WRITE = ("add", "change", "view")
+_CONTENT = ("article", "page", "image", "category", "tag")
+ROLES = {
+    "Editors": [f"{action}_{model}" for model in _CONTENT for action in _WRITE],
+    "Publishers": [
+        *(f"{action}_{model}" for model in _CONTENT for action in (*_WRITE, "delete")),
+        "publish_article",
+        "publish_page",
+    ],
+}
 
 
 def create_role_groups(apps, schema_editor):
@@ -11,11 +22,11 @@ def create_role_groups(apps, schema_editor):
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
-    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+    sync_role_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), ROLES)
 
 
 def remove_role_groups(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(name__in=ROLE_PERMISSIONS).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
 
 
 class Migration(migrations.Migration):

@@ -83,6 +83,11 @@ class TestRoles:
         assert {"publish_article", "publish_page", "delete_article"} <= publishers
         assert editors < publishers
 
+    def test_migrations_leave_the_groups_exactly_as_roles_py_says(self):
+        for name, codenames in roles.ROLE_PERMISSIONS.items():
+            held = Group.objects.get(name=name).permissions.values_list("codename", flat=True)
+            assert sorted(held) == sorted(codenames), name
+
     def test_anonymous_visitor_is_sent_to_login(self, client):
         response = client.get(ARTICLES)
         assert response.status_code == 302
