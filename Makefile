@@ -50,7 +50,7 @@ run-lambda: $(VENV)/.dev ## Serve through Zappa's Lambda handler, firing STAGE's
 	$(PY) manage.py serve_lambda --stage $(STAGE) --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev ## Run the test suite (SQLite unless DATABASE_URL is set)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test-slow: $(VENV)/.dev ## The slow tiers: Lambda package, deploy against moto, browser
 	$(BIN)/pytest -m "package or deploy or browser" $(PYTEST_ARGS)
