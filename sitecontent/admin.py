@@ -21,10 +21,12 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_prose_editor.widgets import AdminProseEditorWidget
 
 from . import services
-from .admin_uploads import DirectUploadMixin
+from .admin_uploads import DirectUploadMixin, ImagePickerMixin
 from .models import Article, Category, Document, Image, Page, Status, Tag, Upload, User
+from .richtext import RichTextField, editor_config
 
 
 def local_time(value) -> str:
@@ -63,6 +65,11 @@ class PublishableAdmin(admin.ModelAdmin):
     """What articles and pages share: status column and filter, roles, bulk actions."""
 
     actions = ["publish_now", "schedule", "unpublish"]
+    formfield_overrides = {
+        RichTextField: {
+            "widget": AdminProseEditorWidget(config=editor_config(), preset="configurable")
+        }
+    }
     date_hierarchy = "publish_at"
     readonly_fields = ["status_badge", "created_at", "updated_at"]
 
@@ -268,7 +275,7 @@ class TagAdmin(CategoryAdmin):
 
 
 @admin.register(Image)
-class ImageAdmin(DirectUploadMixin, admin.ModelAdmin):
+class ImageAdmin(ImagePickerMixin, DirectUploadMixin, admin.ModelAdmin):
     upload_kind = Upload.Kind.IMAGE
     upload_fields = ("title", "alt_text", "caption", "credit")
     list_display = ["thumbnail", "title", "alt_text", "dimensions", "rendition_count", "created_at"]

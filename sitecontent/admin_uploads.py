@@ -156,3 +156,59 @@ class UploadAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return upload_urls(self.admin_site) + super().get_urls()
+
+
+class ImagePickerMixin:
+    """``picker/``: the media library as the rich text editor's "Browse…" window.
+
+    The editor opens it with ``?CKEditorFuncNum=N`` and expects the chosen image back
+    through ``window.opener.CKEDITOR.tools.callFunction`` (static/js/image-picker.js).
+    """
+
+    picker_page_size = 24
+
+    def get_urls(self):
+        picker = path(
+            "picker/",
+            self.admin_site.admin_view(self.picker_view),
+            name="sitecontent_image_picker",
+        )
+        return [picker, *super().get_urls()]
+
+    def picker_view(self, request):
+        from django.core.files.storage import default_storage
+        from django.core.paginator import Paginator
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        query = request.GET.get("q", "").strip()[:100]
+        images = self.get_queryset(request)
+        if query:
+            images = images.filter(title__icontains=query) | images.filter(
+                alt_text__icontains=query
+            )
+        page = Paginator(images, self.picker_page_size).get_page(request.GET.get("page"))
+        choices = []
+        for image in page:
+            fallback = [r for r in image.renditions if r["format"] != "WEBP" and r["width"] <= 1280]
+            thumb = min(image.renditions, key=lambda r: r["width"], default=None)
+            choices.append(
+                {
+                    "image": image,
+                    "url": default_storage.url(fallback[-1]["name"])
+                    if fallback
+                    else image.file.url,
+                    "thumb": default_storage.url(thumb["name"]) if thumb else image.file.url,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Choose an image",
+            "choices": choices,
+            "page": page,
+            "query": query,
+            "func_num": request.GET.get("CKEditorFuncNum", ""),
+            "is_popup": True,
+        }
+        return TemplateResponse(request, "admin/sitecontent/image_picker.html", context)

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from django.utils.csp import CSP
 
 # GENERAL
 # ------------------------------------------------------------------------------
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_prose_editor",
     "cms",
     "sitecontent",
 ]
@@ -92,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "sitecontent.context_processors.site",
             ],
         },
@@ -145,15 +148,20 @@ CDN = {"BACKEND": "cms.cdn.RecordingBackend"}
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/ref/csp/
 # Everything the site needs is served from 'self' (production adds the media domain).
+# The nonce is for the admin's rich text editor, whose import map is an inline script; a
+# page that renders no nonce sends none.
 SECURE_CSP = {
-    "default-src": ["'self'"],
-    "img-src": ["'self'", "data:"],
-    "script-src": ["'self'"],
-    "style-src": ["'self'"],
-    "object-src": ["'none'"],
-    "base-uri": ["'self'"],
-    "frame-ancestors": ["'none'"],
-    "form-action": ["'self'"],
+    "default-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    # The rich text editor (Tiptap, in django-prose-editor 0.28) injects its base
+    # ProseMirror styles as one inline <style>; this is that block's hash. A browser
+    # test fails on any CSP violation, so an upgrade that changes it shows up there.
+    "style-src": [CSP.SELF, "'sha256-PlumsSlvJ7vvWzjqibGAYKq92O3y/4JTxWWsWJvyUYA='"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -7,6 +7,7 @@ with a message naming every variable that is missing, not just the first.
 import os
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from .base import *  # noqa: F403
 from .base import MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env
@@ -82,10 +83,10 @@ STORAGES = {
 DIRECT_UPLOADS = True
 SECURE_CSP = {
     **SECURE_CSP,
-    "img-src": ["'self'", "data:", f"https://{MEDIA_DOMAIN}"],
+    "img-src": [*SECURE_CSP["img-src"], f"https://{MEDIA_DOMAIN}"],
     # The admin's browser uploads go straight to the bucket (either address form).
     "connect-src": [
-        "'self'",
+        CSP.SELF,
         f"https://{MEDIA_BUCKET}.s3.amazonaws.com",
         f"https://{MEDIA_BUCKET}.s3.{env('AWS_REGION', default='eu-west-1')}.amazonaws.com",
     ],

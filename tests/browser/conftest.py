@@ -8,10 +8,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread, which Django would take for
-# async code calling the ORM; the test code itself is synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / ".artifacts" / "screenshots"
 LAUNCH_ARGS = [
@@ -26,6 +22,10 @@ LAUNCH_ARGS = [
 
 @pytest.fixture(scope="session")
 def chromium():
+    # Playwright's sync API runs an event loop in this thread, which Django would take
+    # for async code calling the ORM; the test code itself is synchronous. Set only
+    # while browser tests run: `check --deploy` rightly refuses it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
@@ -34,6 +34,7 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield browser
         browser.close()
+    del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 @pytest.fixture

@@ -20,7 +20,8 @@ PRODUCTION_ENV = {
 
 
 def run(code_or_args, settings_module, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "DEBUG"}}
+    unwanted = {*PRODUCTION_ENV, "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in unwanted}
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     return subprocess.run(
         [sys.executable, *args],

@@ -70,3 +70,34 @@ def test_every_save_sanitizes_rich_text_fields():
     page.refresh_from_db()
     assert article.body == "<p>Hi</p>"
     assert "javascript" not in page.body
+
+
+EDITOR_OUTPUT = (
+    "<h2>Heading</h2><h3>Sub</h3><h4>Minor</h4>"
+    "<p><strong>b</strong> <em>i</em> <s>s</s> <sub>1</sub> <sup>2</sup> <code>c</code></p>"
+    '<ul><li><p>one</p></li></ul><ol start="3"><li><p>three</p></li></ol>'
+    "<blockquote><p>quote</p></blockquote><pre><code>x = 1</code></pre><hr>"
+    "<p>line<br>break</p>"
+    '<figure class="figure"><img src="https://media.example.com/media/images/a/b.jpg" '
+    'alt="Boats" data-file="7"><figcaption>Harbour</figcaption></figure>'
+)
+
+
+def test_what_the_admin_editor_makes_survives_the_sanitizer_unchanged():
+    assert sanitize_html(EDITOR_OUTPUT) == EDITOR_OUTPUT
+
+
+def test_editor_links_keep_their_address_and_gain_a_safe_rel():
+    link = '<p><a href="https://example.com/x">x</a></p>'
+    assert sanitize_html(link) == (
+        '<p><a href="https://example.com/x" rel="noopener noreferrer">x</a></p>'
+    )
+
+
+def test_editor_extensions_match_the_allow_list():
+    from sitecontent.richtext import ALLOWED_URL_SCHEMES, editor_config
+
+    extensions = editor_config()["extensions"]
+    assert extensions["Heading"]["levels"] == [2, 3, 4]
+    assert set(extensions["Link"]["protocols"]) == ALLOWED_URL_SCHEMES
+    assert "Table" not in extensions  # the sanitizer would strip tables

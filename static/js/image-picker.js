@@ -1,0 +1,17 @@
+/* The rich text editor's image picker: hand the chosen image back to the editor window
+   (the CKEditor file-browser protocol django-prose-editor speaks) and close. */
+(function () {
+  "use strict";
+  const list = document.querySelector(".image-picker");
+  if (!list) return;
+  list.addEventListener("click", (event) => {
+    const choice = event.target.closest(".image-choice");
+    if (!choice || !window.opener || !window.opener.CKEDITOR) return;
+    window.opener.CKEDITOR.tools.callFunction(list.dataset.funcNum, choice.dataset.url, {
+      id: choice.dataset.id,
+      alternative_text: choice.dataset.alt,
+      caption: choice.dataset.caption,
+    });
+    window.close();
+  });
+})();
