@@ -25,10 +25,14 @@ class TaskRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text=_("Traceback of the last failed attempt."))
+    retried_as = models.CharField(
+        max_length=64, blank=True, help_text=_("The run an operator started to retry this one.")
+    )
 
     class Meta:
         ordering = ["-enqueued_at"]
         indexes = [models.Index(fields=["status", "-enqueued_at"])]
+        permissions = [("retry_taskrun", "Can retry failed tasks")]
 
     def __str__(self):
         return f"{self.task_path} [{self.status}]"

@@ -47,6 +47,30 @@ def purge_cdn_paths(context, paths: list[str]) -> str:
 # -- records of task runs ------------------------------------------------------
 
 
+def task_retry(*, run_id: str, user) -> str:
+    """Enqueue a failed task again with the same arguments; returns the new run's id."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.tasks import Task
+    from django.utils.module_loading import import_string
+
+    from .models import TaskRun
+
+    if not user.has_perm("cms.retry_taskrun"):
+        raise PermissionDenied("You may not retry tasks.")
+    with transaction.atomic():
+        run = TaskRun.objects.select_for_update().get(pk=run_id)
+        if run.status != TaskResultStatus.FAILED or run.retried_as:
+            raise ValidationError("Only a failed run that was not retried yet can be retried.")
+        task_object = import_string(run.task_path)
+        if not isinstance(task_object, Task):
+            raise ValidationError(f"{run.task_path} is not a task.")
+        result = task_object.enqueue(*run.args, **run.kwargs)
+        run.retried_as = result.id
+        run.save(update_fields=["retried_as"])
+    logger.info("Task run %s retried as %s by %s", run_id, result.id, user)
+    return result.id
+
+
 def record_enqueued(task_result) -> None:
     from .models import TaskRun
 

@@ -4,10 +4,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from sitecontent.admin_operations import operations_urls
+
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
 
 urlpatterns = [
+    *operations_urls(),
     path("admin/", admin.site.urls),
 ]
 

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from . import services
+from .admin_revisions import RevisionAdminMixin
 from .admin_uploads import DirectUploadMixin, ImagePickerMixin
 from .models import Article, Category, Document, Image, Page, Status, Tag, Upload, User
 from .richtext import RichTextField, editor_config
@@ -61,8 +62,12 @@ class ScheduleForm(forms.Form):
         return value
 
 
-class PublishableAdmin(admin.ModelAdmin):
-    """What articles and pages share: status column and filter, roles, bulk actions."""
+class PublishableAdmin(RevisionAdminMixin, admin.ModelAdmin):
+    """What articles and pages share: status column and filter, roles, bulk actions,
+    revisions and previews (admin_revisions.py)."""
+
+    #: The field naming whose item it is: Editors change only their own.
+    owner_field = ""
 
     actions = ["publish_now", "schedule", "unpublish"]
     formfield_overrides = {
@@ -83,9 +88,9 @@ class PublishableAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None and obj.is_published:
-            # Changing what is live (or scheduled) would publish the change.
-            return self.has_publish_permission(request)
+        if allowed and obj is not None and not self.has_publish_permission(request):
+            # Editors change their own items; changes to live ones wait as drafts.
+            return getattr(obj, f"{self.owner_field}_id") == request.user.pk
         return allowed
 
     def has_delete_permission(self, request, obj=None):
@@ -201,6 +206,7 @@ class PublishableAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(PublishableAdmin):
+    owner_field = "author"
     list_display = ["title", "status_badge", "go_live", "author", "category"]
     list_filter = [StatusFilter, "category", "author", "featured", "tags"]
     list_select_related = ["author", "category"]
@@ -225,6 +231,17 @@ class ArticleAdmin(PublishableAdmin):
     def get_changeform_initial_data(self, request):
         return {"author": request.user.pk, **super().get_changeform_initial_data(request)}
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # Editors write as themselves; handing an article to someone else would also
+        # take it out of their hands.
+        return fields if self.has_publish_permission(request) else [*fields, "author"]
+
+    def save_model(self, request, obj, form, change):
+        if not change and not obj.author_id:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "author":
             kwargs["queryset"] = User.objects.filter(is_staff=True, is_active=True)
@@ -233,6 +250,7 @@ class ArticleAdmin(PublishableAdmin):
 
 @admin.register(Page)
 class PageAdmin(PublishableAdmin):
+    owner_field = "owner"
     list_display = ["title", "status_badge", "parent", "show_in_menus", "menu_order"]
     list_filter = [StatusFilter, "show_in_menus"]
     list_select_related = ["parent"]
@@ -240,6 +258,12 @@ class PageAdmin(PublishableAdmin):
     prepopulated_fields = {"slug": ["title"]}
     autocomplete_fields = ["parent", "attachments"]
     ordering = ["parent__title", "menu_order", "title"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
+
     fieldsets = [
         (None, {"fields": ["title", "slug", "parent", "body", "attachments"]}),
         (_("Navigation"), {"fields": ["show_in_menus", "menu_order"]}),

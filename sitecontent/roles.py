@@ -14,13 +14,24 @@ PUBLISHERS = "Publishers"
 _WRITE = ("add", "change", "view")
 _CONTENT = ("article", "page", "image", "document", "category", "tag")
 
+_REDIRECTS = [f"redirects.{action}_redirect" for action in ("add", "change", "view", "delete")]
+
 ROLE_PERMISSIONS = {
-    EDITORS: [*(f"{action}_{model}" for model in _CONTENT for action in _WRITE), "view_upload"],
+    EDITORS: [
+        *(f"{action}_{model}" for model in _CONTENT for action in _WRITE),
+        "view_upload",
+        *_REDIRECTS,
+    ],
     PUBLISHERS: [
         *(f"{action}_{model}" for model in _CONTENT for action in (*_WRITE, "delete")),
         "view_upload",
         "publish_article",
         "publish_page",
+        *_REDIRECTS,
+        # The operations panel: task runs (and retrying them), CDN purges.
+        "cms.view_taskrun",
+        "cms.retry_taskrun",
+        "cms.view_cdnpurge",
     ],
 }
 
@@ -31,12 +42,18 @@ def sync_role_groups(group_model, permission_model, roles, *, app_label="sitecon
     Migrations pass their own frozen copy of ``roles``: a migration must keep meaning
     what it meant when written, whatever ROLE_PERMISSIONS says later.
     """
-    for name, codenames in roles.items():
+    for name, entries in roles.items():
+        # "codename" means one of app_label's; "app.codename" names another app's.
+        wanted = {tuple(e.split(".", 1)) if "." in e else (app_label, e) for e in entries}
         group, _ = group_model.objects.get_or_create(name=name)
-        perms = permission_model.objects.filter(
-            content_type__app_label=app_label, codename__in=codenames
-        )
-        missing = set(codenames) - set(perms.values_list("codename", flat=True))
+        perms = [
+            perm
+            for perm in permission_model.objects.filter(
+                codename__in={codename for _app, codename in wanted}
+            ).select_related("content_type")
+            if (perm.content_type.app_label, perm.codename) in wanted
+        ]
+        missing = wanted - {(p.content_type.app_label, p.codename) for p in perms}
         if missing:
             raise LookupError(f"Permissions not found for {name}: {sorted(missing)}")
         group.permissions.set(perms)

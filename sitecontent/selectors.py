@@ -113,3 +113,26 @@ def paths_for_item(item) -> set[str]:
         )
     # Category and tag names appear on every article card and page that lists them.
     return {EVERY_PAGE}
+
+
+def upcoming_changes(*, days: int = 7, now=None, limit: int = 25) -> list[dict]:
+    """What goes live, expires or has scheduled changes in the next ``days`` (admin)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .models import Revision
+
+    now = now or timezone.now()
+    until = now + timedelta(days=days)
+    events = []
+    for model in (Article, Page):
+        published = model.objects.filter(is_published=True)
+        for item in published.filter(publish_at__gt=now, publish_at__lte=until):
+            events.append({"at": item.publish_at, "what": "goes live", "item": item})
+        for item in published.filter(unpublish_at__gt=now, unpublish_at__lte=until):
+            events.append({"at": item.unpublish_at, "what": "expires", "item": item})
+    for revision in Revision.objects.drafts().filter(go_live_at__gt=now, go_live_at__lte=until):
+        events.append({"at": revision.go_live_at, "what": "changes go live", "item": revision.item})
+    events.sort(key=lambda event: event["at"])
+    return events[:limit]

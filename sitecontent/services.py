@@ -131,6 +131,11 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
                 count += 1
         if paths:
             purge_after_commit(paths)
+        # Scheduled changes to live items (approved draft revisions) go in now; saving
+        # them purges what showed the item.
+        from .revisions import apply_due
+
+        count += apply_due(now=now)
         state.window_end = max(now, state.window_end or now)
         state.last_finished_at = timezone.now()
         state.last_transition_count = count

@@ -16,6 +16,7 @@ from cms.cdn import purge_after_commit
 
 from . import renditions
 from .models import Article, Category, Document, Image, Page, Publishable, Tag
+from .redirects import page_subtree_paths, redirect_record
 from .selectors import article_paths, paths_for_item
 from .tasks import image_create_renditions, media_files_delete
 
@@ -32,6 +33,23 @@ def remember_paths_before_change(sender, instance, raw=False, **kwargs):
         return
     before = sender.objects.filter(pk=instance.pk).first()
     instance._paths_before = paths_for_item(before) if before and _shown(before) else set()
+    if before is not None and isinstance(before, Publishable) and before.is_published:
+        instance._url_before = before.get_absolute_url()
+
+
+@receiver(post_save)
+def redirect_old_address(sender, instance, created, raw=False, **kwargs):
+    """A published item whose address changed keeps answering at the old one."""
+    old = getattr(instance, "_url_before", None)
+    if raw or not old or not isinstance(instance, Publishable):
+        return
+    new = instance.get_absolute_url()
+    if old == new:
+        return
+    redirect_record(old, new)
+    if isinstance(instance, Page):
+        for old_path, new_path in page_subtree_paths(instance, old):
+            redirect_record(old_path, new_path)
 
 
 @receiver(post_save)

@@ -15,6 +15,7 @@ urlpatterns = [
         views.document_download,
         name="document_download",
     ),
+    path("preview/<str:token>/", views.preview, name="preview"),
     # Last: any other slug path may be a page (about/, about/team/…).
     path("<path:path>/", views.PageDetailView.as_view(), name="page_detail"),
 ]

@@ -4,8 +4,10 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.views.generic import DetailView, ListView, TemplateView
 
+from . import preview as preview_links
 from . import selectors
 from .models import Category, Document, Tag
 
@@ -98,4 +100,40 @@ def document_download(request, pk, filename):
     else:
         response = HttpResponseRedirect(document.file.url)
     response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def preview(request, token):
+    """An article or page as it will render, from a signed link; never cached, never
+    indexed, and a 404 once the link is bad or expired."""
+    from django.apps import apps
+
+    from . import revisions
+    from .models import Revision
+
+    data = preview_links.read(token)
+    if data is None:
+        raise Http404("No such preview.")
+    model = apps.get_model(data["m"])
+    item = model.objects.filter(pk=data["i"]).first()
+    if item is None:
+        raise Http404("No such preview.")
+    if data.get("r"):
+        revision = Revision.objects.for_item(item).filter(pk=data["r"]).first()
+        if revision is None:
+            raise Http404("No such preview.")
+        revisions.overlay(item, revision.data)
+    if model._meta.model_name == "article":
+        template, context = "sitecontent/article_detail.html", {"article": item}
+    else:
+        template = "sitecontent/page_detail.html"
+        context = {
+            "page": item,
+            "ancestors": item.ancestors(),
+            "children": selectors.page_children(item),
+        }
+    response = TemplateResponse(request, template, {**context, "preview": True})
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"  # the link is the key: keep it off Referers
     return response

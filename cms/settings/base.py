@@ -1,5 +1,6 @@
 """Settings shared by every environment. See docs/settings.md for the variable table."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -23,6 +24,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 ROOT_URLCONF = "cms.urls"
+# One site; django.contrib.redirects keys its redirects by it.
+SITE_ID = 1
 WSGI_APPLICATION = "cms.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -49,9 +52,12 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sites",
+    "django.contrib.redirects",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_prose_editor",
+    "axes",
     "cms",
     "sitecontent",
 ]
@@ -59,6 +65,20 @@ INSTALLED_APPS = [
 # AUTHENTICATION
 # ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "sitecontent.User"
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+# Five wrong passwords for one username from one address lock that pair out for 15
+# minutes; the address comes from X-Forwarded-For as cms/client_ip.py explains.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "cms.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "admin:index"
 AUTH_PASSWORD_VALIDATORS = [
@@ -80,6 +100,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Answers only 404s: an old address whose slug changed gets a permanent redirect.
+    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    # Last, as django-axes asks: turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # TEMPLATES
@@ -185,9 +209,12 @@ LOGGING = {
         # boto3 announces every client's credentials and endpoint at INFO.
         "botocore": {"level": "WARNING"},
         "boto3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
 
 # CONTENT
 # ------------------------------------------------------------------------------
 ARTICLES_PER_PAGE = 10
+# Seconds a preview link works for reviewers without an admin login.
+PREVIEW_MAX_AGE = env.int("PREVIEW_MAX_AGE", default=3 * 24 * 3600)

@@ -27,6 +27,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
 # SECURITY
 # ------------------------------------------------------------------------------
+# CloudFront then API Gateway each append to X-Forwarded-For (see cms/client_ip.py);
+# set 1 for a stage served by API Gateway alone.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=2)
 # https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 # TLS ends at CloudFront / API Gateway, which forward the original scheme.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

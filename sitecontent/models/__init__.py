@@ -24,6 +24,7 @@ from .media import (
     validate_image_size,
 )
 from .publishing import ContentTransition, SchedulerState
+from .revisions import Revision
 
 __all__ = [
     "RESERVED_ROOT_SLUGS",
@@ -35,6 +36,7 @@ __all__ = [
     "Page",
     "Publishable",
     "PublishableQuerySet",
+    "Revision",
     "SchedulerState",
     "SeoFields",
     "Status",

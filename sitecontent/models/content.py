@@ -115,6 +115,9 @@ class Publishable(models.Model):
 
     objects = PublishableQuerySet.as_manager()
 
+    # The content fields a revision keeps (publication times are not content).
+    REVISION_FIELDS: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
         constraints = [
@@ -148,6 +151,10 @@ class Publishable(models.Model):
     @property
     def status(self) -> Status:
         return self.status_at(timezone.now())
+
+    @property
+    def model_name(self) -> str:
+        return self._meta.model_name
 
     def is_live(self) -> bool:
         return self.status == Status.PUBLISHED
@@ -265,6 +272,21 @@ class Article(Publishable, SeoFields):
         default=False, help_text=_("Show in the featured strip on the home page.")
     )
 
+    REVISION_FIELDS = (
+        "title",
+        "slug",
+        "summary",
+        "body",
+        "hero_image",
+        "author",
+        "category",
+        "tags",
+        "attachments",
+        "featured",
+        "seo_title",
+        "seo_description",
+    )
+
     class Meta(Publishable.Meta):
         ordering = [F("publish_at").desc(nulls_last=True), "-created_at"]
         permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
@@ -318,6 +340,27 @@ class Page(Publishable, SeoFields):
         default=0,
         validators=[MaxValueValidator(10_000)],
         help_text=_("Lower numbers come first in the navigation and in lists of sub-pages."),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="owned_pages",
+        help_text=_("Who created the page; Editors change only their own."),
+    )
+
+    REVISION_FIELDS = (
+        "title",
+        "slug",
+        "parent",
+        "body",
+        "attachments",
+        "show_in_menus",
+        "menu_order",
+        "seo_title",
+        "seo_description",
     )
 
     MAX_DEPTH = 8
