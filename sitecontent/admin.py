@@ -117,6 +117,27 @@ class PublishableAdmin(RevisionAdminMixin, admin.ModelAdmin):
             fieldsets.append((name, options))
         return fieldsets
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._warn_about_past_times(request, obj, form)
+
+    def _warn_about_past_times(self, request, obj, form):
+        now = timezone.now()
+        if "publish_at" in form.changed_data and obj.is_published and obj.publish_at < now:
+            self.message_user(
+                request,
+                _("The go-live time %(time)s is in the past: this is live now.")
+                % {"time": local_time(obj.publish_at)},
+                messages.WARNING,
+            )
+        if "unpublish_at" in form.changed_data and obj.unpublish_at and obj.unpublish_at <= now:
+            self.message_user(
+                request,
+                _("The expiry time %(time)s is in the past: this is not visible.")
+                % {"time": local_time(obj.unpublish_at)},
+                messages.WARNING,
+            )
+
     # -- columns -------------------------------------------------------------
 
     @admin.display(description=_("status"))

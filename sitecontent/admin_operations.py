@@ -33,7 +33,7 @@ STUCK_AFTER = timedelta(minutes=10)
 
 
 def _storage_status() -> dict:
-    backend = type(default_storage).__name__  # the lazy wrapper reports the real class
+    backend = default_storage.__class__.__name__  # the lazy wrapper passes on __class__
     where = getattr(default_storage, "bucket_name", None) or str(
         getattr(default_storage, "location", "")
     )

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from sitecontent import roles
 from sitecontent.models import Article, Image, Page, Status
+from tests.admin_forms import article_form, split
 from tests.factories import (
     ArticleFactory,
     CategoryFactory,
@@ -21,31 +22,6 @@ pytestmark = pytest.mark.django_db
 
 ARTICLES = "/admin/sitecontent/article/"
 PAGES = "/admin/sitecontent/page/"
-
-
-def article_form(**overrides):
-    """What the admin's article form posts; publication fields are the publisher's."""
-    data = {
-        "title": "Fresh piece",
-        "slug": "fresh-piece",
-        "summary": "Summary.",
-        "body": "<p>Body</p>",
-        "author": "",
-        "category": "",
-        "seo_title": "",
-        "seo_description": "",
-        "publish_at_0": "",
-        "publish_at_1": "",
-        "unpublish_at_0": "",
-        "unpublish_at_1": "",
-    }
-    data.update(overrides)
-    return data
-
-
-def split(dt):
-    local = timezone.localtime(dt)
-    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")
 
 
 @pytest.fixture

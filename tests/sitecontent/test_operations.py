@@ -1,0 +1,90 @@
+"""The operations panel: the tick's health, failed tasks (and retrying them), purges,
+storage and database."""
+
+from datetime import timedelta
+
+import pytest
+from django.tasks import TaskResultStatus
+from django.test import Client
+from django.utils import timezone
+
+from cms.models import CdnPurge, TaskRun
+from sitecontent import services
+from tests.factories import UserFactory, editor, publisher
+
+pytestmark = pytest.mark.django_db
+
+PANEL = "/admin/operations/"
+
+
+def signed_in(user):
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def failed_run(**fields):
+    return TaskRun.objects.create(
+        **{
+            "id": "run-1",
+            "task_path": "cms.tasks.purge_cdn_paths",
+            "backend": "default",
+            "kwargs": {"paths": ["/"]},
+            "status": TaskResultStatus.FAILED,
+            "error": "Traceback (most recent call last):\nRuntimeError: CDN said no",
+            **fields,
+        }
+    )
+
+
+def test_the_panel_says_when_the_tick_never_ran_or_stopped():
+    panel = signed_in(publisher())
+    assert 'data-ops="tick-overdue"' in panel.get(PANEL).content.decode()
+    services.scheduled_publishing_tick()
+    html = panel.get(PANEL).content.decode()
+    assert 'data-ops="tick-ok"' in html
+    from sitecontent.models import SchedulerState
+
+    SchedulerState.objects.update(last_finished_at=timezone.now() - timedelta(minutes=10))
+    assert 'data-ops="tick-overdue"' in panel.get(PANEL).content.decode()
+
+
+def test_failed_tasks_show_their_error_and_can_be_retried(django_capture_on_commit_callbacks):
+    run = failed_run()
+    panel = signed_in(publisher())
+    html = panel.get(PANEL).content.decode()
+    assert "RuntimeError: CDN said no" in html
+    response = panel.post(f"{PANEL}tasks/{run.pk}/retry/")
+    assert response.status_code == 302
+    run.refresh_from_db()
+    retried = TaskRun.objects.get(pk=run.retried_as)
+    assert retried.status == TaskResultStatus.SUCCESSFUL  # the recording CDN accepted it
+    assert CdnPurge.objects.get().paths == ["/"]
+    # A second retry of the same failure is refused.
+    panel.post(f"{PANEL}tasks/{run.pk}/retry/")
+    assert TaskRun.objects.count() == 2
+
+
+def test_storage_database_and_purges_are_reported():
+    CdnPurge.objects.create(paths=["/articles/*"], backend="RecordingBackend", reference="r1")
+    response = signed_in(publisher()).get(PANEL)
+    storage, database = response.context["storage"], response.context["database"]
+    assert storage["ok"]
+    assert storage["backend"] == "FileSystemStorage"
+    assert database["ok"]
+    assert database["pending_migrations"] == []
+    assert "<code>/articles/*</code>" in response.content.decode()
+
+
+@pytest.mark.parametrize(("make_user", "status"), [(editor, 403), (UserFactory, 403)])
+def test_editors_and_plain_staff_cannot_open_the_panel_or_retry(make_user, status):
+    run = failed_run()
+    browser = signed_in(make_user())
+    assert browser.get(PANEL).status_code == status
+    browser.post(f"{PANEL}tasks/{run.pk}/retry/")
+    run.refresh_from_db()
+    assert run.retried_as == ""
+
+
+def test_visitors_are_sent_to_sign_in():
+    assert Client().get(PANEL).status_code == 302
