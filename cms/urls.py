@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from cms.views import local_media
 from sitecontent.admin_operations import operations_urls
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
@@ -14,17 +15,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if getattr(settings, "SERVE_MEDIA_FILES", False):
-    # Laptops only: uploads served from MEDIA_ROOT even with DEBUG off. On AWS media is
-    # on S3 behind CloudFront and never passes through Django.
-    from django.views.static import serve
-
+if settings.MEDIA_URL.startswith("/"):
+    # Laptops and tests: uploads served from MEDIA_ROOT (see cms.views.local_media).
+    # On AWS media is on S3 behind CloudFront and never passes through Django.
     urlpatterns += [
-        re_path(
-            rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
-        )
+        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", local_media)
     ]
 
 # Last: pages are served from a catch-all path, so every other route must come first.

@@ -46,14 +46,15 @@ def page(chromium):
     context.close()
 
 
+def save_screenshot(page, name):
+    """Keep a picture of a key screen (CI keeps .artifacts/ as test artefacts)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
 @pytest.fixture
 def screenshot(page):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-    def take(name, full_page=True):
-        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
-
-    return take
+    return lambda name: save_screenshot(page, name)
 
 
 def sign_in(page, live_server, username, password="pw"):
