@@ -6,4 +6,8 @@ class SiteContentConfig(AppConfig):
     verbose_name = "Site content"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the receivers)
+        from django.db.models.signals import post_migrate
+
+        from . import signals
+
+        post_migrate.connect(signals.sync_site_address, sender=self)

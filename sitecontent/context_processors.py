@@ -8,5 +8,6 @@ def site(request):
     """Site name and navigation. Lazy, so admin pages never run the navigation query."""
     return {
         "site_name": settings.SITE_NAME,
+        "site_url": settings.SITE_URL,
         "nav_pages": SimpleLazyObject(lambda: list(selectors.navigation_pages())),
     }

@@ -37,6 +37,21 @@ def article_detail_queryset():
     return article_list().prefetch_related("attachments")
 
 
+def search_articles():
+    """Live articles as search results need them (no tags: results do not show them)."""
+    return _article_cards()
+
+
+def search_pages():
+    return (
+        Page.objects.live()
+        .select_related("parent")
+        .only(
+            "title", "slug", "body", "parent_id", "parent__slug", "parent__parent_id", "publish_at"
+        )
+    )
+
+
 def navigation_pages():
     """Top-level live pages chosen for the navigation, in the editors' order."""
     return (

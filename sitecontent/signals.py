@@ -14,7 +14,7 @@ from django.dispatch import receiver
 
 from cms.cdn import purge_after_commit
 
-from . import renditions
+from . import renditions, search
 from .models import Article, Category, Document, Image, Page, Publishable, Tag
 from .redirects import page_subtree_paths, redirect_record
 from .selectors import article_paths, paths_for_item
@@ -50,6 +50,12 @@ def redirect_old_address(sender, instance, created, raw=False, **kwargs):
     if isinstance(instance, Page):
         for old_path, new_path in page_subtree_paths(instance, old):
             redirect_record(old_path, new_path)
+
+
+@receiver(post_save)
+def refresh_search_vector(sender, instance, raw=False, **kwargs):
+    if not raw and sender in (Article, Page):
+        search.update_vector(instance)
 
 
 @receiver(post_save)
@@ -144,3 +150,16 @@ def _forget_files(names):
         return
     purge_after_commit(renditions.media_paths(names))
     transaction.on_commit(partial(media_files_delete.enqueue, names=names), robust=True)
+
+
+def sync_site_address(sender, **kwargs):
+    """Keep the Sites framework's one site on SITE_URL (feeds and the sitemap use it)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.contrib.sites.models import Site
+
+    Site.objects.update_or_create(
+        pk=settings.SITE_ID,
+        defaults={"domain": urlsplit(settings.SITE_URL).netloc, "name": settings.SITE_NAME},
+    )

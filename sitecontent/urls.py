@@ -1,6 +1,8 @@
+from django.contrib.sitemaps.views import sitemap
 from django.urls import path
 
-from . import views
+from . import feeds, views
+from .sitemaps import SITEMAPS
 
 app_name = "sitecontent"
 
@@ -16,6 +18,13 @@ urlpatterns = [
         name="document_download",
     ),
     path("preview/<str:token>/", views.preview, name="preview"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("feeds/rss/", feeds.LatestArticles(), name="feed_rss"),
+    path("feeds/atom/", feeds.LatestArticlesAtom(), name="feed_atom"),
+    path("categories/<slug:slug>/rss/", feeds.CategoryArticles(), name="category_feed_rss"),
+    path("categories/<slug:slug>/atom/", feeds.CategoryArticlesAtom(), name="category_feed_atom"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     # Last: any other slug path may be a page (about/, about/team/…).
     path("<path:path>/", views.PageDetailView.as_view(), name="page_detail"),
 ]

@@ -2,13 +2,14 @@
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import preview as preview_links
-from . import selectors
+from . import search, selectors
 from .models import Category, Document, Tag
 
 
@@ -137,3 +138,37 @@ def preview(request, token):
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"  # the link is the key: keep it off Referers
     return response
+
+
+class SearchView(ListView):
+    """/search/?q=…: articles, best first, with highlighted snippets; matching pages
+    above them. Any text at all is a valid query."""
+
+    template_name = "sitecontent/search.html"
+    context_object_name = "articles"
+    paginate_by = settings.ARTICLES_PER_PAGE
+
+    def get_queryset(self):
+        self.query = search.clean_query(self.request.GET.get("q", ""))
+        self.terms = search.query_terms(self.query)
+        return search.search(selectors.search_articles(), self.query)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for article in context["articles"]:
+            article.snippet = search.snippet(f"{article.summary} {article.body}", self.terms)
+        pages = search.search(selectors.search_pages(), self.query)[:5]
+        for page in pages:
+            page.snippet = search.snippet(page.body, self.terms)
+        return {**context, "query": self.query, "pages": pages}
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /preview/",
+        "Disallow: /search/",
+        f"Sitemap: {settings.SITE_URL}{reverse('sitecontent:sitemap')}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

@@ -14,6 +14,8 @@ EXECUTABLE = {"script", "iframe", "frame", "frameset", "object", "embed", "apple
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "srcdoc",
                   "background", "poster", "codebase", "srcset"}  # fmt: skip
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
+# Script elements browsers never run: data for other programs (search engines, scripts).
+DATA_SCRIPT_TYPES = {"application/json", "application/ld+json", "importmap"}
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20]")
 
 
@@ -26,18 +28,15 @@ class _Checker(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if not self.allow(tag, attributes):
+        is_data = tag == "script" and (attributes.get("type") or "").lower() in DATA_SCRIPT_TYPES
+        if not is_data and not self.allow(tag, attributes):
             if tag in EXECUTABLE:
                 self.problems.append(f"<{tag}> element")
             if tag == "meta" and "refresh" in (attributes.get("http-equiv") or "").lower():
                 self.problems.append("meta refresh")
             if tag == "link" and "stylesheet" in (attributes.get("rel") or "").lower():
                 self.problems.append("foreign stylesheet")
-        self._in_script = (
-            tag == "script"
-            and not attributes.get("src")
-            and attributes.get("type") not in {"application/json", "importmap"}
-        )
+        self._in_script = tag == "script" and not attributes.get("src") and not is_data
         for name, value in attrs:
             name = name.lower()
             if name.startswith("on"):

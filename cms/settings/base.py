@@ -13,6 +13,8 @@ env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=False)
 SITE_NAME = env("SITE_NAME", default="Lambda CMS")
+# The public address: canonical links, feeds, the sitemap and social previews use it.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Editors schedule in this zone; the admin names it next to every time.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 LANGUAGE_CODE = "en-us"
@@ -54,6 +56,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sites",
     "django.contrib.redirects",
+    "django.contrib.sitemaps",
+    "django.contrib.postgres",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_prose_editor",

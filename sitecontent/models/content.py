@@ -7,6 +7,7 @@ any scheduled job has run.
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
@@ -112,6 +113,10 @@ class Publishable(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # PostgreSQL full-text search (weighted title, summary, body), refreshed on each save
+    # by sitecontent.search; unused on other databases. Its GIN index is made in
+    # migration 0008 on PostgreSQL only.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = PublishableQuerySet.as_manager()
 

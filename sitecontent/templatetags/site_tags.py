@@ -11,3 +11,63 @@ def nav_state(current_path: str, link: str) -> str:
     if link != "/" and current_path.startswith(link):
         return "true"
     return ""
+
+
+@register.filter
+def absolute_url(url: str) -> str:
+    """``url`` with the site's address in front when it is a path."""
+    from django.conf import settings
+
+    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+
+
+def _json_for_html(data) -> str:
+    """JSON safe inside a <script> element (as Django's json_script escapes it)."""
+    import json
+
+    from django.core.serializers.json import DjangoJSONEncoder
+
+    escapes = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+    return json.dumps(data, cls=DjangoJSONEncoder).translate(escapes)
+
+
+@register.simple_tag
+def article_json_ld(article, canonical_url: str):
+    """schema.org Article data for search engines."""
+    from django.conf import settings
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    data = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": article.seo_title or article.title,
+        "description": article.seo_description or article.summary,
+        "datePublished": article.publish_at,
+        "dateModified": article.updated_at,
+        "mainEntityOfPage": canonical_url,
+        "author": {"@type": "Person", "name": article.author.public_name},
+        "publisher": {
+            "@type": "Organization",
+            "name": settings.SITE_NAME,
+            "logo": {"@type": "ImageObject", "url": absolute_url(static("img/icon-192.png"))},
+        },
+    }
+    if article.hero_image:
+        data["image"] = [absolute_url(share_image_url(article.hero_image))]
+    return format_html('<script type="application/ld+json">{}</script>', _mark(data))
+
+
+def _mark(data):
+    from django.utils.safestring import mark_safe
+
+    return mark_safe(_json_for_html(data))  # noqa: S308 - escaped for <script> above
+
+
+@register.filter
+def share_image_url(image) -> str:
+    """The image for link previews: its largest JPEG/PNG rendition up to 1280 px."""
+    from django.core.files.storage import default_storage
+
+    fallback = [r for r in image.renditions if r["format"] != "WEBP" and r["width"] <= 1280]
+    return default_storage.url(fallback[-1]["name"]) if fallback else image.file.url

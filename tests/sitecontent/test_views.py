@@ -14,6 +14,7 @@ from tests.factories import (
     TagFactory,
     UserFactory,
 )
+from tests.html_safety import problems
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ class TestContent:
     def test_rendered_body_cannot_run_script(self, client):
         article = ArticleFactory(title="<script>t()</script>", body="<script>alert(1)</script>")
         html = client.get(article.get_absolute_url()).content.decode()
-        assert "<script" not in html
+        assert problems(html, allow=lambda tag, attrs: tag == "link") == []
         assert "&lt;script&gt;t()&lt;/script&gt;" in html
 
     def test_tag_archive_lists_tagged_articles_only(self, client):
@@ -235,6 +236,6 @@ class TestMarkup:
     def test_list_pages_have_their_own_canonical_address_and_h2_cards(self, client, settings):
         ArticleFactory.create_batch(settings.ARTICLES_PER_PAGE + 1)
         html = client.get("/articles/", {"page": 2}).content.decode()
-        assert 'rel="canonical" href="http://testserver/articles/?page=2"' in html
+        assert f'rel="canonical" href="{settings.SITE_URL}/articles/?page=2"' in html
         assert '<h2 class="card-title">' in html
         assert "<h3" not in html
