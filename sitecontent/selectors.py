@@ -86,6 +86,23 @@ def page_by_path(path: str) -> Page | None:
     return page
 
 
+def reachable_pages() -> list[Page]:
+    """Live pages whose parents are all live, parents attached (one query)."""
+    pages = list(Page.objects.live().order_by("menu_order", "title", "pk").defer("search_vector"))
+    by_id = {page.pk: page for page in pages}
+    reachable = []
+    for page in pages:
+        node = page
+        while node is not None and node.parent_id is not None:
+            parent = by_id.get(node.parent_id)
+            if parent is not None:
+                node.parent = parent
+            node = parent
+        if node is not None:  # the walk reached a live top-level page
+            reachable.append(page)
+    return reachable
+
+
 def page_children(page: Page) -> list[Page]:
     children = list(Page.objects.live().filter(parent=page).only("title", "slug", "parent_id"))
     for child in children:
@@ -98,10 +115,12 @@ def page_children(page: Page) -> list[Page]:
 # Wildcards ("/articles/*") also cover paginated lists (?page=2) under them.
 
 EVERY_PAGE = "/*"
+# Lists every live item may appear in besides its own pages.
+SITE_WIDE_LISTS = {"/sitemap.xml", "/search/*", "/api/*"}
 
 
 def article_paths(*, slug: str, category_slug: str | None, tag_slugs=()) -> set[str]:
-    paths = {"/", "/articles/*", f"/articles/{slug}/"}
+    paths = {"/", "/articles/*", f"/articles/{slug}/", "/feeds/*", *SITE_WIDE_LISTS}
     if category_slug:
         paths.add(f"/categories/{category_slug}/*")
     paths.update(f"/tags/{tag}/*" for tag in tag_slugs)
@@ -110,7 +129,7 @@ def article_paths(*, slug: str, category_slug: str | None, tag_slugs=()) -> set[
 
 def page_paths(*, url: str, in_navigation: bool) -> set[str]:
     # The navigation is on every page, so a page listed there touches them all.
-    return {EVERY_PAGE} if in_navigation else {f"{url}*"}
+    return {EVERY_PAGE} if in_navigation else {f"{url}*", *SITE_WIDE_LISTS}
 
 
 def paths_for_item(item) -> set[str]:
@@ -151,3 +170,30 @@ def upcoming_changes(*, days: int = 7, now=None, limit: int = 25) -> list[dict]:
         events.append({"at": revision.go_live_at, "what": "changes go live", "item": revision.item})
     events.sort(key=lambda event: event["at"])
     return events[:limit]
+
+
+def next_scheduled_change(*, now=None):
+    """The soonest future moment when any public page's content changes by itself: a
+    go-live, an expiry or scheduled changes. One query; None when nothing is scheduled."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from .models import Revision
+
+    now = now or timezone.now()
+
+    def times(queryset, field):
+        return (
+            queryset.filter(**{f"{field}__gt": now})
+            .order_by()
+            .annotate(moment=F(field))
+            .values_list("moment", flat=True)
+        )
+
+    parts = [
+        times(model.objects.filter(is_published=True), field)
+        for model in (Article, Page)
+        for field in ("publish_at", "unpublish_at")
+    ]
+    parts.append(times(Revision.objects.drafts(), "go_live_at"))
+    return parts[0].union(*parts[1:], all=True).order_by("moment").first()

@@ -4,7 +4,7 @@ from django.contrib.sitemaps import Sitemap
 from django.urls import reverse
 
 from . import selectors
-from .models import Category, Page
+from .models import Article, Category
 
 
 class ArticleSitemap(Sitemap):
@@ -13,9 +13,7 @@ class ArticleSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return (
-            selectors.article_list().prefetch_related(None).only("slug", "updated_at", "publish_at")
-        )
+        return Article.objects.live().only("slug", "updated_at").order_by("-publish_at", "-pk")
 
     def lastmod(self, item):
         return item.updated_at
@@ -26,22 +24,7 @@ class PageSitemap(Sitemap):
     priority = 0.6
 
     def items(self):
-        # One query for all of them; addresses are built from the loaded parents.
-        pages = list(Page.objects.live().only("slug", "parent_id", "updated_at"))
-        by_id = {page.pk: page for page in pages}
-        visible = []
-        for page in pages:
-            node, chain_is_live = page, True
-            while node.parent_id is not None:
-                parent = by_id.get(node.parent_id)
-                if parent is None:  # under a page that is not live: not reachable
-                    chain_is_live = False
-                    break
-                node.parent = parent
-                node = parent
-            if chain_is_live:
-                visible.append(page)
-        return visible
+        return selectors.reachable_pages()
 
     def lastmod(self, item):
         return item.updated_at

@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import http_date
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import preview as preview_links
@@ -31,7 +32,18 @@ class ArticleListView(ListView):
         return selectors.article_list()
 
 
-class ArticleDetailView(DetailView):
+class LastModifiedMixin:
+    """Last-Modified from the item shown, so browsers and the CDN can ask "changed since?"."""
+
+    def render_to_response(self, context, **kwargs):
+        response = super().render_to_response(context, **kwargs)
+        item = context.get("article") or context.get("page")
+        if item is not None:
+            response["Last-Modified"] = http_date(item.updated_at.timestamp())
+        return response
+
+
+class ArticleDetailView(LastModifiedMixin, DetailView):
     template_name = "sitecontent/article_detail.html"
     context_object_name = "article"
 
@@ -67,7 +79,7 @@ class TagDetailView(_ArchiveView):
         return selectors.article_list().filter(tags=self.archive)
 
 
-class PageDetailView(TemplateView):
+class PageDetailView(LastModifiedMixin, TemplateView):
     template_name = "sitecontent/page_detail.html"
 
     def get_context_data(self, **kwargs):
@@ -172,3 +184,4 @@ def robots_txt(request):
         f"Sitemap: {settings.SITE_URL}{reverse('sitecontent:sitemap')}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+

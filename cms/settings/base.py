@@ -97,6 +97,8 @@ AUTH_PASSWORD_VALIDATORS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag on every response, 304 for a matching If-None-Match / If-Modified-Since.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -106,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Answers only 404s: an old address whose slug changed gets a permanent redirect.
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    # Cache-Control for the CDN and browsers, capped by the next scheduled change.
+    "sitecontent.caching.CachePolicyMiddleware",
     # Last, as django-axes asks: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -220,5 +224,10 @@ LOGGING = {
 # CONTENT
 # ------------------------------------------------------------------------------
 ARTICLES_PER_PAGE = 10
+# Seconds public responses may be cached by the CDN, by browsers, and served stale while
+# the CDN revalidates; each is cut short before the next scheduled change.
+CACHE_S_MAXAGE = env.int("CACHE_S_MAXAGE", default=300)
+CACHE_MAX_AGE = env.int("CACHE_MAX_AGE", default=60)
+CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=60)
 # Seconds a preview link works for reviewers without an admin login.
 PREVIEW_MAX_AGE = env.int("PREVIEW_MAX_AGE", default=3 * 24 * 3600)

@@ -58,7 +58,7 @@ def test_moving_a_live_article_purges_old_and_new_category(purges):
 
 def test_deleting_a_live_page_purges_its_address(purges):
     page = PageFactory(slug="about")
-    assert purges(page.delete) == [["/about/*"]]
+    assert purges(page.delete) == [["/about/*", "/api/*", "/search/*", "/sitemap.xml"]]
 
 
 def test_changing_a_category_purges_everything(purges):

@@ -2,13 +2,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import (
     ArticleFactory,
-    CategoryFactory,
     ImageFactory,
     PageFactory,
     TagFactory,
@@ -169,53 +166,6 @@ def test_500_page_renders_without_a_database(rf):
     response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert "Something went wrong" in response.content.decode()
-
-
-class TestQueryCounts:
-    """Listing pages cost a fixed number of queries, whatever the number of articles."""
-
-    @staticmethod
-    def make_articles(count):
-        tags = TagFactory.create_batch(3)
-        images = ImageFactory.create_batch(2)
-        authors = UserFactory.create_batch(3)
-        categories = CategoryFactory.create_batch(2)
-        for n in range(count):
-            ArticleFactory(
-                author=authors[n % 3],
-                category=categories[n % 2],
-                hero_image=images[n % 2],
-                featured=n % 4 == 0,
-                tags=tags[: n % 4],
-            )
-        PageFactory(slug="about", show_in_menus=True)
-        return categories[0], tags[0]
-
-    @staticmethod
-    def count_queries(client, url):
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        return len(queries)
-
-    def urls(self, category, tag):
-        from sitecontent.models import Article
-
-        latest = Article.objects.live().first()
-        return {
-            "/": 3,  # featured, latest, nav
-            "/articles/": 4,  # count, page of articles, their tags, nav
-            latest.get_absolute_url(): 4,  # article with joins, tags, attachments, nav
-            category.get_absolute_url(): 5,  # category, count, articles, tags, nav
-            tag.get_absolute_url(): 5,
-            "/about/": 4,  # page path, its attachments, children, nav
-        }
-
-    @pytest.mark.parametrize("count", [3, 50])
-    def test_query_count_is_fixed(self, client, count):
-        category, tag = self.make_articles(count)
-        for url, expected in self.urls(category, tag).items():
-            assert self.count_queries(client, url) == expected, url
 
 
 class TestMarkup:
