@@ -49,6 +49,10 @@ FORBIDDEN_TOP_LEVEL = {
     "pip",
     "setuptools",
     "playwright",
+    "schemathesis",
+    "hypothesis",
+    # DRF imports PyYAML at startup whenever it is present; only tooling needs it.
+    "yaml",
 }
 # Placeholders that let Django load production settings to collect static files
 # (no database or AWS call happens while collecting).

@@ -6,6 +6,7 @@ from django.urls import include, path, re_path
 
 from cms.views import local_media
 from sitecontent.admin_operations import operations_urls
+from sitecontent.views import api
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME
@@ -13,6 +14,7 @@ admin.site.site_title = settings.SITE_NAME
 urlpatterns = [
     *operations_urls(),
     path("admin/", admin.site.urls),
+    re_path(r"^api/", api),  # the content API, loaded on first use (see the view)
 ]
 
 if settings.MEDIA_URL.startswith("/"):

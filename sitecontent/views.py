@@ -5,8 +5,9 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils.http import http_date
+from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import preview as preview_links
@@ -185,3 +186,14 @@ def robots_txt(request):
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
+
+@csrf_exempt  # the API's own views decide (they are read-only and refuse writes with 405)
+def api(request):
+    """Everything under /api/, dispatched through sitecontent.api_urls.
+
+    Including that URLconf in cms.urls would import Django REST framework whenever any
+    URL is reversed, i.e. on every cold start; most cold starts serve a page, not the
+    API. Resolving here imports it on the first API request only."""
+    match = resolve(request.path_info, urlconf="sitecontent.api_urls")
+    request.resolver_match = match
+    return match.func(request, *match.args, **match.kwargs)

@@ -62,7 +62,7 @@ def zappa_settings_dir(tmp_path_factory):
 
 
 @contextmanager
-def _keep_test_connections():
+def keep_test_connections():
     # As Django's test client does: the request signals would close the connection
     # that holds the test's transaction.
     request_started.disconnect(close_old_connections)
@@ -99,7 +99,7 @@ def lambda_handler(_zappa_handler, settings):
 
     def invoke(event, context=None):
         try:
-            with _keep_test_connections():
+            with keep_test_connections():
                 return _zappa_handler.lambda_handler(
                     json.loads(json.dumps(event)), context or LambdaContext()
                 )

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -31,8 +32,10 @@ response = handler.lambda_handler(event, None)
 elapsed = time.perf_counter() - started
 import resource
 print(json.dumps({"status": response["statusCode"], "ms": elapsed * 1000,
+                  "cpu_ms": time.process_time() * 1000,
                   "body": response.get("body") or "", "b64": response.get("isBase64Encoded", False),
-                  "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+                  "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "modules": sorted(sys.modules)}))
 """
 
 
@@ -67,14 +70,16 @@ def unpack_like_lambda(zip_path: Path, dest: Path) -> Path:
 
 
 def api_event(path="/", host="www.example.com"):
+    path, _, query = path.partition("?")
+    params = dict(urllib.parse.parse_qsl(query)) or None
     return {
         "resource": "/{proxy+}",
         "path": path,
         "httpMethod": "GET",
         "headers": {"Host": host, "X-Forwarded-Proto": "https", "User-Agent": "cold-start"},
         "multiValueHeaders": {"Host": [host], "X-Forwarded-Proto": ["https"]},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
+        "queryStringParameters": params,
+        "multiValueQueryStringParameters": {k: [v] for k, v in params.items()} if params else None,
         "pathParameters": {"proxy": path.lstrip("/")},
         "stageVariables": None,
         "requestContext": {"stage": "dev", "requestId": "cold", "httpMethod": "GET"},

@@ -1,6 +1,6 @@
 """The real Lambda zip: its contents and size, and a cold start in a fresh process."""
 
-import statistics
+import base64
 import struct
 import subprocess
 import sys
@@ -21,10 +21,9 @@ from tests.lambda_runtime import (
 
 pytestmark = pytest.mark.package
 
-# Cold start to the first content page may cost at most this much more than a bare
-# Django project packaged the same way (measured in the same run).
-COLD_START_BUDGET = 1.3
-SAMPLES = 7
+# Modules a cold start to the home page may import beyond a bare Django project
+# packaged the same way (210 when set: our models, admin, axes, storages, whitenoise…).
+EXTRA_MODULES_BUDGET = 230
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +82,24 @@ def test_cold_package_answers_the_home_page_from_the_database(built):
     assert "Welcome to Lambda CMS" in outcome["body"]
 
 
+@pytest.mark.parametrize(
+    ("path", "expect"),
+    [
+        ("/api/v1/articles/", '"results"'),
+        ("/api/v1/openapi.json", '"openapi"'),  # without PyYAML or jsonschema, left out
+        ("/search/?q=welcome", "Welcome"),
+        ("/feeds/rss/", "<rss"),
+    ],
+)
+def test_cold_package_serves_the_api_search_and_feeds(built, path, expect):
+    outcome = cold_start(built["tree"], built["sdk"], path=path, env=built["env"])
+    assert outcome["status"] == 200, outcome["body"][:500]
+    body = outcome["body"]
+    if outcome["b64"]:  # Zappa's binary support encodes all but text/* and JSON
+        body = base64.b64decode(body).decode()
+    assert expect in body
+
+
 def test_native_dependencies_load_from_the_package(built):
     check = (
         "import sys, io; sys.path[:0] = [sys.argv[1]];"
@@ -99,18 +116,16 @@ def test_native_dependencies_load_from_the_package(built):
     assert result.stdout.split()[1] == "WEBP"
 
 
-def test_cold_start_is_within_budget_of_a_bare_django_project(built):
+def test_cold_start_imports_little_beyond_a_bare_django_project(built):
+    """Counts, not times (those are in `make bench`): every module a cold start imports
+    is paid for on each one, and pages must not load the API's or the tools' stack."""
     bare_zip = build_bare_package(built["work"] / "bare", built["work"] / "bare.zip")
     bare = unpack_like_lambda(bare_zip, built["work"] / "bare-tree")
-    for tree, env in ((built["tree"], built["env"]), (bare, {})):
-        cold_start(tree, built["sdk"], env=env)  # warm the page cache, not the interpreter
-    ours, theirs = [], []
-    for _ in range(SAMPLES):  # interleaved, so machine noise hits both alike
-        ours.append(cold_start(built["tree"], built["sdk"], env=built["env"])["ms"])
-        theirs.append(cold_start(bare, built["sdk"], env={"AWS_DEFAULT_REGION": "eu-west-1"})["ms"])
-    ratio = statistics.median(ours) / statistics.median(theirs)
-    print(
-        f"cold start: ours {statistics.median(ours):.0f} ms, bare "
-        f"{statistics.median(theirs):.0f} ms, ratio {ratio:.2f}"
-    )
-    assert ratio <= COLD_START_BUDGET
+    ours = set(cold_start(built["tree"], built["sdk"], env=built["env"])["modules"])
+    theirs = set(cold_start(bare, built["sdk"], env={"AWS_DEFAULT_REGION": "eu-west-1"})["modules"])
+    extra = ours - theirs
+    print(f"cold start modules: ours {len(ours)}, bare {len(theirs)}, extra {len(extra)}")
+    assert len(extra) <= EXTRA_MODULES_BUDGET, sorted(extra)
+    tooling = ("rest_framework", "django_filters", "drf_spectacular.openapi", "django.test",
+               "unittest", "yaml", "requests")  # fmt: skip
+    assert sorted(m for m in extra if m.startswith(tooling)) == []

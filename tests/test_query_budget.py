@@ -1,4 +1,4 @@
-"""Every public page costs at most six SQL queries, however many articles
+"""Every public page and API list costs at most six SQL queries, however many articles
 there are (the same count at 3 articles and at 200)."""
 
 import pytest
@@ -55,6 +55,12 @@ def urls(tag):
         "/feeds/atom/",
         "/categories/news/rss/",
         "/sitemap.xml",
+        "/api/v1/articles/",
+        "/api/v1/articles/story-1/",
+        "/api/v1/pages/",
+        "/api/v1/categories/",
+        "/api/v1/tags/",
+        "/api/v1/images/",
     ]
 
 

@@ -62,6 +62,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_prose_editor",
     "axes",
+    # Neither "rest_framework" nor "django_filters": installed apps only add the
+    # browsable API's templates, tags and static files (off here: JSON only), and
+    # Django imports every installed template tag library, DRF's serializers with it,
+    # on every cold start. The API works without them (sitecontent.api).
+    "drf_spectacular",
+    "corsheaders",
     "cms",
     "sitecontent",
 ]
@@ -100,6 +106,8 @@ MIDDLEWARE = [
     # ETag on every response, 304 for a matching If-None-Match / If-Modified-Since.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CommonMiddleware, as django-cors-headers asks.
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -220,6 +228,35 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# API
+# ------------------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/
+# Public and read-only: JSON only, no sessions or CSRF, anyone may GET.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "sitecontent.api.handle_exception",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Lambda CMS content API",
+    "DESCRIPTION": "Read-only access to the site's live content. See docs/api.md.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sitecontent.api_schema.complete",
+    ],
+}
+# https://github.com/adamchainz/django-cors-headers
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 
 # CONTENT
 # ------------------------------------------------------------------------------

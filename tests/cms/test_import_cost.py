@@ -1,0 +1,62 @@
+"""Every import is paid on each Lambda cold start: loading the site's URLs and answering
+a request must not pull in modules that only tooling needs. A regression here shows in
+`make bench` as slower cold starts; this test names the module that caused it."""
+
+import json
+import subprocess
+import sys
+
+from django.conf import settings
+
+# Loaded only when needed: the API's stack on the first API request (sitecontent.views.
+# api), the OpenAPI generator and the test client it drags in on a request for the
+# document. (DRF imports PyYAML whenever it is installed; the Lambda package leaves
+# it out.)
+NOT_FOR_PAGES = (
+    "rest_framework.views",
+    "rest_framework.serializers",
+    "django_filters",
+    "sitecontent.api",
+    "drf_spectacular.openapi",
+    "django.test",
+    "unittest",
+)
+NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
+
+PROBE = r"""
+import json, os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "cms.settings.local"
+import django
+django.setup()
+from django.urls import resolve, reverse
+from django.template import engines
+engines.all()  # imports every installed app's template tag libraries
+reverse("sitecontent:home")  # fills every resolver's reverse table
+resolve(sys.argv[1])
+if sys.argv[1].startswith("/api/"):
+    resolve(sys.argv[1], urlconf="sitecontent.api_urls")
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_for(path):
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, path],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_pages_load_no_api_or_tooling_modules():
+    loaded = loaded_for("/articles/")
+    assert {m for m in NOT_FOR_PAGES if m in loaded} == set()
+
+
+def test_the_api_loads_its_stack_but_not_the_schema_generator():
+    loaded = loaded_for("/api/v1/articles/")
+    assert {"rest_framework.views", "django_filters", "sitecontent.api"} <= loaded
+    assert {m for m in NOT_FOR_THE_API if m in loaded} == set()
