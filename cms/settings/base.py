@@ -102,7 +102,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, built on the first /static/ request (see the module for why).
+    "cms.static_files.LazyWhiteNoiseMiddleware",
     # ETag on every response, 304 for a matching If-None-Match / If-Modified-Since.
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,6 +146,9 @@ TEMPLATES = [
 # ------------------------------------------------------------------------------
 # https://whitenoise.readthedocs.io/en/stable/django.html
 STATIC_URL = "static/"
+# Matched against the path after any script prefix (Zappa's "/dev" stage): stated, not
+# derived from STATIC_URL, which Django prefixes with whichever request reads it first.
+WHITENOISE_STATIC_PREFIX = f"/{STATIC_URL}"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env("MEDIA_URL", default="/media/")

@@ -51,3 +51,25 @@ def test_public_pages_may_load_assets_only_from_this_site(client):
     assert all(src.startswith("'sha256-") for src in policy["style-src"].split()[1:])
     assert policy["frame-ancestors"] == "'none'"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_pages_are_served_without_scanning_the_static_files(collected, monkeypatch):
+    from whitenoise.middleware import WhiteNoiseMiddleware
+
+    scans = []
+    real_add_files = WhiteNoiseMiddleware.add_files
+
+    def counting_add_files(self, *args, **kwargs):
+        scans.append(args)
+        return real_add_files(self, *args, **kwargs)
+
+    monkeypatch.setattr(WhiteNoiseMiddleware, "add_files", counting_add_files)
+    client = Client()
+    assert client.get("/").status_code == 200
+    assert client.get("/articles/").status_code == 200
+    assert scans == []
+    _, paths = collected
+    assert client.get(f"/static/{paths['css/site.css']}").status_code == 200
+    assert client.get(f"/static/{paths['css/site.css']}").status_code == 200
+    assert len(scans) == 1  # once, on the first static request
