@@ -1,4 +1,5 @@
-"""Cache-Control for every response, so CloudFront caches what it may and no longer.
+"""Cache-Control for every response, so CloudFront caches what it may and no longer,
+and a page cache in each warm process that is exact across processes.
 
 - Admin, previews, signed-in visitors, responses that set cookies, and anything but a
   GET/HEAD answer: ``private, no-store`` (never in a shared cache).
@@ -8,18 +9,87 @@
   no copy outlives the next scheduled change (a go-live, expiry or scheduled edit).
   Edits purge the CDN (cms.cdn), so longer lifetimes would be safe for them; only time
   needs the cap.
+- The page cache: CloudFront still asks the function for a page (a miss at another
+  edge, a purge, a revalidation). A warm process answers from memory what it rendered
+  before, if the content has not changed since: every request reads the one
+  ContentVersion row, whose number every content write raises (sitecontent.signals), and
+  entries are keyed by that number and expire before the next scheduled change. So a
+  change made through any process is seen by all at their next request, as without the
+  cache. ``PAGE_CACHE_SECONDS`` = 0 turns it off (it is off with DEBUG, where templates
+  change under a running server).
 
 ETags and 304s come from Django's ConditionalGetMiddleware, which sits above this one.
 """
 
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.cache import get_cache_key, learn_cache_key
 
 from . import selectors
+from .models import ContentVersion
+
+logger = logging.getLogger(__name__)
 
 NEVER = "private, no-store"
 SHARED_STATUSES = {200, 203, 204, 300, 301, 308, 404, 410}
 NOT_SHARED_PREFIXES = ("/admin/", "/preview/")
+PAGE_CACHE = "pages"  # the CACHES alias: in-process memory (LocMemCache)
+
+
+# -- the content version ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    next_change_at: datetime | None
+
+
+def current_version(now: datetime) -> Version:
+    """One primary-key read; the next scheduled change is recomputed (one more query)
+    only by the first request after a write or after that change has passed."""
+    row = (
+        ContentVersion.objects.filter(pk=ContentVersion.SINGLETON_ID)
+        .values_list("number", "next_change_known", "next_change_at")
+        .first()
+    )
+    if row is None:  # a database emptied since its migration made the row (flush)
+        ContentVersion.objects.get_or_create(pk=ContentVersion.SINGLETON_ID)
+        row = (0, False, None)
+    number, known, next_change_at = row
+    if not known or (next_change_at is not None and next_change_at <= now):
+        next_change_at = selectors.next_scheduled_change(now=now)
+        # Only if no write came in meanwhile: that write's request will recompute.
+        ContentVersion.objects.filter(pk=ContentVersion.SINGLETON_ID, number=number).update(
+            next_change_known=True, next_change_at=next_change_at
+        )
+    return Version(number, next_change_at)
+
+
+def _bump():
+    updated = ContentVersion.objects.filter(pk=ContentVersion.SINGLETON_ID).update(
+        number=F("number") + 1, next_change_known=False, changed_at=timezone.now()
+    )
+    if not updated:
+        ContentVersion.objects.get_or_create(pk=ContentVersion.SINGLETON_ID)
+
+
+def content_changed() -> None:
+    """Something a visitor may see (or its schedule) changed: once the transaction
+    commits, every process's cached pages are out of date. Robust: the content is
+    committed by then; a failed bump is logged, and entries still expire on their own
+    within PAGE_CACHE_SECONDS."""
+    transaction.on_commit(_bump, robust=True)
+
+
+# -- the middleware ----------------------------------------------------------------
 
 
 def _shareable(request, response) -> bool:
@@ -47,18 +117,48 @@ def public_cache_control(*, until_next_change: float | None, not_found: bool = F
 class CachePolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        self.page_seconds = 0 if settings.DEBUG else settings.PAGE_CACHE_SECONDS
+
+    def _page_cache(self, request):
+        """The cache to look in, or None: GETs of public addresses by visitors without
+        a session or credentials only."""
+        if (
+            self.page_seconds
+            and request.method == "GET"
+            and not request.path.startswith(NOT_SHARED_PREFIXES)
+            and settings.SESSION_COOKIE_NAME not in request.COOKIES
+            and "HTTP_AUTHORIZATION" not in request.META
+        ):
+            return caches[PAGE_CACHE]
+        return None
 
     def __call__(self, request):
+        now = timezone.now()
+        version = current_version(now)
+        until = (version.next_change_at - now).total_seconds() if version.next_change_at else None
+        prefix = f"content-v{version.number}"
+        cache = self._page_cache(request)
+        if cache is not None:
+            key = get_cache_key(request, prefix, "GET", cache=cache)
+            cached = cache.get(key) if key else None
+            if cached is not None:
+                # Told afresh: the time left before the next change has shrunk.
+                cached["Cache-Control"] = public_cache_control(until_next_change=until)
+                return cached
+
         response = self.get_response(request)
         if response.has_header("Cache-Control"):
             return response  # the view decided (admin pages, previews, downloads)
         if not _shareable(request, response):
             response["Cache-Control"] = NEVER
             return response
-        now = timezone.now()
-        upcoming = selectors.next_scheduled_change(now=now)
         response["Cache-Control"] = public_cache_control(
-            until_next_change=(upcoming - now).total_seconds() if upcoming else None,
-            not_found=response.status_code == 404,
+            until_next_change=until, not_found=response.status_code == 404
         )
+        if cache is not None and response.status_code == 200 and not response.streaming:
+            # int() rounds down: the entry is gone before the change, never after.
+            timeout = int(min(self.page_seconds, until if until is not None else float("inf")))
+            if timeout > 0:
+                key = learn_cache_key(request, response, timeout, prefix, cache=cache)
+                cache.set(key, response, timeout)
         return response

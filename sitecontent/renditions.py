@@ -17,6 +17,7 @@ from django.utils import timezone
 from cms.cdn import purge_after_commit
 
 from . import media, selectors
+from .caching import content_changed
 from .models import Article, Image
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ def image_renditions_create(*, image_id: int) -> str:
         if updated:
             # Pages cached while the image had no renditions showed the bare original.
             purge_after_commit(paths_showing_image(image))
+            content_changed()  # an update(), which sends no signal
     logger.info("Image %s: %d renditions", image.pk, len(made))
     return "made" if updated else "stale"
 

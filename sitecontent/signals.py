@@ -14,8 +14,8 @@ from django.dispatch import receiver
 
 from cms.cdn import purge_after_commit
 
-from . import renditions, search
-from .models import Article, Category, Document, Image, Page, Publishable, Tag
+from . import caching, renditions, search
+from .models import Article, Category, Document, Image, Page, Publishable, Revision, Tag, User
 from .redirects import page_subtree_paths, redirect_record
 from .selectors import article_paths, paths_for_item
 from .tasks import image_create_renditions, media_files_delete
@@ -95,6 +95,28 @@ def purge_after_retagging(sender, instance, action, pk_set, reverse, **kwargs):
             tag_slugs=[tag.slug for tag in tags],
         )
     )
+
+
+# -- the content version (sitecontent.caching) ---------------------------------------
+
+# Every write to these may change what a page shows or when it next changes by itself
+# (a schedule set on a draft included), so it raises the version all processes' page
+# caches are keyed by. Raising it for a change nobody sees costs a cache miss, no more.
+VERSIONED = (*CONTENT, Image, Document, Revision, User)
+
+
+@receiver(post_save)
+@receiver(post_delete)
+def content_version_after_write(sender, instance, raw=False, update_fields=None, **kwargs):
+    if sender not in VERSIONED or raw or update_fields == frozenset({"last_login"}):
+        return  # (a sign-in changes no page)
+    caching.content_changed()
+
+
+@receiver(m2m_changed)
+def content_version_after_relinking(sender, instance, action, **kwargs):
+    if action.startswith("post_") and isinstance(instance, VERSIONED):
+        caching.content_changed()
 
 
 # -- media -----------------------------------------------------------------------

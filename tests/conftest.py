@@ -28,6 +28,16 @@ def _media_root(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_caches():
+    """Each test's database starts from the same content version (a rollback undoes the
+    rises), so pages cached by an earlier test would look current: forget them."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cdn_backend():
     """Each test starts with an empty recording CDN backend."""
     from cms import cdn

@@ -109,6 +109,10 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Before CommonMiddleware, as django-cors-headers asks.
     "corsheaders.middleware.CorsMiddleware",
+    # Cache-Control for the CDN and browsers, capped by the next scheduled change, and
+    # the page cache: below CORS (whose headers depend on the request), above the rest
+    # so that a cached page skips them.
+    "sitecontent.caching.CachePolicyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -117,8 +121,6 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Answers only 404s: an old address whose slug changed gets a permanent redirect.
     "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
-    # Cache-Control for the CDN and browsers, capped by the next scheduled change.
-    "sitecontent.caching.CachePolicyMiddleware",
     # Last, as django-axes asks: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -262,6 +264,19 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 
+# CACHES
+# ------------------------------------------------------------------------------
+# In-process memory only: nothing to run. "pages" holds rendered public pages
+# (sitecontent.caching); each Lambda container has its own.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "pages": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pages",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    },
+}
+
 # CONTENT
 # ------------------------------------------------------------------------------
 ARTICLES_PER_PAGE = 10
@@ -270,5 +285,8 @@ ARTICLES_PER_PAGE = 10
 CACHE_S_MAXAGE = env.int("CACHE_S_MAXAGE", default=300)
 CACHE_MAX_AGE = env.int("CACHE_MAX_AGE", default=60)
 CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=60)
+# Seconds a process may answer from pages it rendered before (never past a content
+# change or the next scheduled one: sitecontent.caching); 0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # Seconds a preview link works for reviewers without an admin login.
 PREVIEW_MAX_AGE = env.int("PREVIEW_MAX_AGE", default=3 * 24 * 3600)

@@ -23,7 +23,7 @@ from .media import (
     validate_image_bytes,
     validate_image_size,
 )
-from .publishing import ContentTransition, SchedulerState
+from .publishing import ContentTransition, ContentVersion, SchedulerState
 from .revisions import Revision
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "Article",
     "Category",
     "ContentTransition",
+    "ContentVersion",
     "Document",
     "Image",
     "Page",

@@ -63,3 +63,34 @@ class ContentTransition(models.Model):
 
     def __str__(self):
         return f"{self.content_type.model} {self.object_id} {self.get_kind_display()} at {self.at}"
+
+
+class ContentVersion(models.Model):
+    """What every warm process checks before reusing a page it rendered earlier.
+
+    ``number`` goes up whenever something a visitor can see changes (every change that
+    purges the CDN: see sitecontent.caching.content_changed), so a page cached under an
+    older number is never served again, in any process. ``next_change_at`` is when a
+    public page next changes by itself (a go-live, expiry or scheduled edit): cached
+    copies, here and in the CDN, must not outlive it. It is recomputed by the first
+    request that finds it unknown or past.
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID)
+    number = models.PositiveBigIntegerField(default=0)
+    next_change_known = models.BooleanField(default=False)
+    next_change_at = models.DateTimeField(null=True)
+    changed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("content version")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(id=1), name="sitecontent_content_version_singleton"
+            )
+        ]
+
+    def __str__(self):
+        return f"Content version {self.number}"
