@@ -8,9 +8,10 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 STAGE ?= dev
 
-.PHONY: help run run-lambda test test-slow lint format check requirements package deploy clean
+.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,6 +55,9 @@ test: $(VENV)/.dev ## Run the test suite (SQLite unless DATABASE_URL is set)
 
 test-slow: $(VENV)/.dev ## The slow tiers: Lambda package, deploy against moto, browser
 	$(BIN)/pytest -m "package or deploy or browser" $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev ## Benchmarks against a bare Django project (BENCH_ARGS="--write docs/benchmarks.md")
+	$(PY) -m tests.benchmarks.run $(BENCH_ARGS)
 
 package: $(VENV)/.created ## Build the Lambda zip for STAGE (default dev) into .build/
 	$(PY) -m cms.lambda_build package $(STAGE)

@@ -164,15 +164,16 @@ urlpatterns = [path("admin/", admin.site.urls), path("", hello)]
 """
 
 
-def build_bare_package(work: Path, output: Path) -> Path:
+def build_bare_package(work: Path, output: Path, venv: Path = BUILD_VENV) -> Path:
     """``django-admin startproject`` plus a hello-world view, zipped the way ours is:
-    same runtime virtualenv, same excludes, same bytecode callback."""
+    same excludes, same bytecode callback; by default from our runtime virtualenv (the
+    benchmark passes one holding only Django and Zappa, see bare_venv)."""
     from cms.lambda_build import add_bytecode_to_zip
     from tests.lambda_fixtures import stage_config
 
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    subprocess.run([BUILD_VENV / "bin/django-admin", "startproject", "bare", str(work)], check=True)
+    subprocess.run([venv / "bin/django-admin", "startproject", "bare", str(work)], check=True)
     (work / "bare/urls.py").write_text(BARE_URLS)
     settings = work / "bare/settings.py"
     settings.write_text(
@@ -202,11 +203,40 @@ def build_bare_package(work: Path, output: Path) -> Path:
         )
     )
     subprocess.run(
-        [BUILD_VENV / "bin/zappa", "package", "dev", "-o", str(output)],
+        [venv / "bin/zappa", "package", "dev", "-o", str(output)],
         cwd=work,
-        env={**os.environ, "VIRTUAL_ENV": str(BUILD_VENV)},
+        env={**os.environ, "VIRTUAL_ENV": str(venv)},
         check=True,
         capture_output=True,
     )
     add_bytecode_to_zip(output)
     return output
+
+
+def bare_venv(dest: Path) -> Path:
+    """A virtualenv with only Django and Zappa, at the versions requirements.txt pins:
+    what a bare project would package."""
+    pins = [
+        line.split()[0]
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.lower().startswith(("django==", "zappa=="))
+    ]
+    stamp = dest / ".pins"
+    if stamp.exists() and stamp.read_text() == " ".join(pins):
+        return dest
+    shutil.rmtree(dest, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(dest)], check=True)
+    subprocess.run(
+        [
+            dest / "bin/python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *pins,
+        ],
+        check=True,
+    )
+    stamp.write_text(" ".join(pins))
+    return dest
