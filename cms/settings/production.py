@@ -34,6 +34,11 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=2)
 # https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 # TLS ends at CloudFront / API Gateway, which forward the original scheme.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# CloudFront reaches API Gateway under the API's own host name; a CloudFront Function
+# passes the visitor's host on in X-Forwarded-Host (docs/caching.md), so absolute links
+# (the API's next/previous, redirects) name the site. It is still checked against
+# ALLOWED_HOSTS; without the header the Host header is used, as before.
+USE_X_FORWARDED_HOST = env.bool("USE_X_FORWARDED_HOST", default=True)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -64,6 +64,19 @@ def test_production_reads_its_configuration_from_the_environment():
     assert result.stdout.split() == ["db.example.internal", "['www.example.com']", "False"]
 
 
+def test_behind_cloudfront_links_name_the_site_not_the_api_gateway_host():
+    code = SETUP + (
+        "from django.test import RequestFactory; "
+        "request = RequestFactory().get('/api/v1/articles/', secure=True, "
+        "HTTP_HOST='abc123.execute-api.eu-west-1.amazonaws.com', "
+        "HTTP_X_FORWARDED_HOST='www.example.com'); "
+        "print(request.build_absolute_uri('?cursor=x'))"
+    )
+    result = run(code, "cms.settings.production", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "https://www.example.com/api/v1/articles/?cursor=x"
+
+
 def test_production_without_a_cdn_distribution_fails_at_start_naming_it():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CLOUDFRONT_DISTRIBUTION_ID"}
     result = run(SETUP, "cms.settings.production", **env)
