@@ -4,6 +4,10 @@
   "use strict";
   const list = document.querySelector(".image-picker");
   if (!list) return;
+  // The buttons arrive disabled so a click before this script runs is not lost silently.
+  if (window.opener && window.opener.CKEDITOR) {
+    list.querySelectorAll(".image-choice").forEach((choice) => { choice.disabled = false; });
+  }
   list.addEventListener("click", (event) => {
     const choice = event.target.closest(".image-choice");
     if (!choice || !window.opener || !window.opener.CKEDITOR) return;

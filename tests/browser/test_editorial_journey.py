@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from sitecontent.models import Article, Status
 from tests.browser.conftest import save_screenshot, sign_in
@@ -68,7 +69,7 @@ def test_write_preview_schedule_go_live_and_restore(
     sign_in(eda, live_server, "eda")
     eda.goto(f"{url}/admin/sitecontent/article/add/")
     eda.locator("#id_title").press_sequentially("Harbour diaries")
-    assert eda.locator("#id_slug").input_value() == "harbour-diaries"
+    expect(eda.locator("#id_slug")).to_have_value("harbour-diaries")
     eda.fill("#id_summary", "Notes from the quay at first light.")
     body = eda.locator(".ProseMirror[contenteditable=true]")
     body.click()
@@ -83,7 +84,8 @@ def test_write_preview_schedule_go_live_and_restore(
     picker = popup.value
     picker.locator(".image-choice").first.click()
     dialog = eda.locator("dialog[open]")
-    assert dialog.locator("input[name=altText]").input_value() == "Boats moored at dawn"
+    # The picker fills the dialog from its own window: wait for it, do not race it.
+    expect(dialog.locator("input[name=altText]")).to_have_value("Boats moored at dawn")
     dialog.get_by_role("button", name="Insert").click()
     save_screenshot(eda, "journey-1-editor-writes")
     eda.click("input[name=_save]")
@@ -143,7 +145,7 @@ def test_write_preview_schedule_go_live_and_restore(
         pat.goto(f"{url}/admin/sitecontent/article/{article.pk}/revisions/")
         save_screenshot(pat, "journey-5-revisions")
         pat.get_by_role("button", name="Restore this version").last.click()
-        assert "Restored; the changes are live." in pat.locator(".messagelist").inner_text()
+        expect(pat.locator(".messagelist")).to_contain_text("Restored; the changes are live.")
         visitor.goto(f"{url}/articles/harbour-diaries/")
         visitor.reload()
         assert visitor.locator("h1").inner_text() == "Harbour diaries"
