@@ -35,6 +35,8 @@ class FileSizeLimit:
         self.setting = setting
 
     def __call__(self, file):
+        if _already_stored(file):
+            return
         limit = getattr(settings, self.setting)
         if file.size > limit:
             raise ValidationError(
@@ -51,10 +53,19 @@ validate_image_size = FileSizeLimit("IMAGE_MAX_UPLOAD_SIZE")
 validate_document_size = FileSizeLimit("DOCUMENT_MAX_UPLOAD_SIZE")
 
 
+def _already_stored(file) -> bool:
+    """A file saved earlier was checked when it arrived (by its form or the S3 upload
+    handler). Model validation runs on every save, even one that only edits the alt
+    text: checking again would fetch the whole original from S3 each time."""
+    return getattr(file, "_committed", False)
+
+
 def validate_image_bytes(file):
     """The same byte checks the S3 upload handler applies (sitecontent.media)."""
     from ..media import Rejected, inspect_image
 
+    if _already_stored(file):
+        return
     file.seek(0)
     try:
         inspect_image(file.read(), filename=file.name)
@@ -67,6 +78,8 @@ def validate_image_bytes(file):
 def validate_document_bytes(file):
     from ..media import Rejected, inspect_document
 
+    if _already_stored(file):
+        return
     file.seek(0)
     try:
         inspect_document(file.read(), filename=file.name)
