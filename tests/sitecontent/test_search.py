@@ -211,3 +211,37 @@ def test_any_query_is_results_or_an_empty_page_never_an_error(client, query):
 def test_query_is_trimmed_to_its_limit(client):
     response = get(client, "y" * 5000)
     assert 'value="' + "y" * search.MAX_QUERY_LENGTH + '"' in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_generated_queries_and_page_numbers_never_break_search():
+    """Whatever text and page a visitor (or a bot) sends, in any combination."""
+    from django.test import Client
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    ArticleFactory(title="Ordinary article", body="<p>Word and more words.</p>")
+    browser = Client()
+
+    @settings(
+        max_examples=60,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        queries=st.lists(st.text(max_size=300), min_size=1, max_size=3),
+        page=st.one_of(st.none(), st.text(max_size=12), st.integers(-5, 5).map(str)),
+    )
+    def check(queries, page):
+        params = {"q": queries}
+        if page is not None:
+            params["page"] = page
+        response = browser.get("/search/", params)
+        assert response.status_code in {200, 404}, (queries, page)
+        if response.status_code == 404:  # only for a page that is not there
+            assert page not in (None, "", "1")
+        else:
+            assert problems(results(response)) == []
+
+    check()
