@@ -9,6 +9,8 @@ import functools
 
 from django.db import connections
 
+from . import coldstart
+
 
 def close_stale_connections() -> None:
     """Close connections that are broken or past CONN_MAX_AGE.
@@ -26,6 +28,7 @@ def lambda_event(func):
 
     @functools.wraps(func)
     def wrapper(event, context=None):
+        coldstart.resume()  # a container's first event may come before any request
         close_stale_connections()
         try:
             return func(event, context)

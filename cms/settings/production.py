@@ -4,13 +4,17 @@ Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL. A missing one stops the cold 
 with a message naming every variable that is missing, not just the first.
 """
 
-import os
+from cms import coldstart
 
-from django.core.exceptions import ImproperlyConfigured
-from django.utils.csp import CSP
+coldstart.pause()  # until every app is ready (cms.coldstart says why)
 
-from .base import *  # noqa: F403
-from .base import MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env
+import os  # noqa: E402
+
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from django.utils.csp import CSP  # noqa: E402
+
+from .base import *  # noqa: F403, E402
+from .base import MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env  # noqa: E402
 
 REQUIRED_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "MEDIA_BUCKET", "MEDIA_DOMAIN")
 _missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]

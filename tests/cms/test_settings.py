@@ -137,3 +137,56 @@ def test_local_settings_with_debug_off_serve_error_pages_and_assets(tmp_path):
     result = run(script, "cms.settings.local", **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "404", "200", "200"]
+
+
+COLLECTOR = "import gc; print(gc.isenabled(), gc.get_freeze_count() > 10000); "
+
+
+def test_production_start_up_runs_without_collector_pauses_until_the_first_request():
+    """cms.coldstart: paused from the settings' first line through the first request;
+    then what start-up made is frozen and collection is back on for all the rest."""
+    code = (
+        "import django; from django.conf import settings; settings.INSTALLED_APPS; "
+        + COLLECTOR
+        + "django.setup(); "
+        + COLLECTOR
+        + "from django.test import Client; "
+        "visit = lambda: Client(raise_request_exception=False).get('/'); "
+        "visit(); " + COLLECTOR + "visit(); " + COLLECTOR
+    )
+    result = run(code, "cms.settings.production", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        *("False", "False"),  # importing the settings
+        *("False", "False"),  # every app ready
+        *("True", "True"),  # the first request answered
+        *("True", "True"),
+    ]
+
+
+def test_an_event_before_any_request_brings_the_collector_back():
+    code = (
+        "import django; django.setup(); "
+        "from cms.lambda_events import lambda_event; "
+        "lambda_event(lambda event, context: None)({}); " + COLLECTOR
+    )
+    result = run(code, "cms.settings.production", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_management_commands_have_the_collector_from_the_start():
+    result = run(
+        ["manage.py", "shell", "-v", "0", "-c", COLLECTOR],
+        "cms.settings.production",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
+
+
+def test_other_settings_leave_the_collector_alone():
+    code = "import gc, django; django.setup(); print(gc.isenabled(), gc.get_freeze_count())"
+    result = run(code, "cms.settings.local")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "0"]
