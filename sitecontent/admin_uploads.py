@@ -17,7 +17,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from . import media, uploads
 from .models import Upload
 
 
@@ -27,6 +26,8 @@ def _json_error(status: int, message: str, fields=None) -> JsonResponse:
 
 @require_POST
 def sign(request):
+    from . import uploads  # imported when used: the admin loads on every cold start
+
     try:
         payload = json.loads(request.body or b"{}")
         if not isinstance(payload, dict):
@@ -104,6 +105,8 @@ class DirectUploadMixin:
             return super().add_view(request, form_url, extra_context)
         if not self.has_add_permission(request):
             raise PermissionDenied
+        from . import media, uploads
+
         model_field = self.model._meta.get_field
         accept = sorted(uploads.allowed_content_types(self.upload_kind))
         if self.upload_kind == Upload.Kind.DOCUMENT:

@@ -67,3 +67,8 @@ class CategoryArticles(LatestArticles):
 
 class CategoryArticlesAtom(CategoryArticles, LatestArticlesAtom):
     pass
+
+
+# The views sitecontent.urls routes to.
+rss, atom = LatestArticles(), LatestArticlesAtom()
+category_rss, category_atom = CategoryArticles(), CategoryArticlesAtom()

@@ -1,6 +1,7 @@
 """sitemap.xml: live articles and pages with their last change, categories and lists."""
 
 from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import sitemap as sitemap_view
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Greatest
 from django.urls import reverse
@@ -88,3 +89,8 @@ SITEMAPS = {
     "pages": PageSitemap,
     "categories": CategorySitemap,
 }
+
+
+def sitemap(request):
+    """/sitemap.xml (routed by sitecontent.urls)."""
+    return sitemap_view(request, sitemaps=SITEMAPS)

@@ -1,10 +1,21 @@
-from django.contrib.sitemaps.views import sitemap
 from django.urls import path
+from django.utils.module_loading import import_string
 
-from . import feeds, views
-from .sitemaps import SITEMAPS
+from . import views
 
 app_name = "sitecontent"
+
+
+def _on_first_use(dotted_path):
+    """The view at ``dotted_path``, imported by the first request for it: the feeds and
+    the sitemap pull in Django's syndication and sitemap frameworks and an XML writer,
+    which the cold start of an ordinary page does not need."""
+
+    def view(request, *args, **kwargs):
+        return import_string(dotted_path)(request, *args, **kwargs)
+
+    return view
+
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
@@ -19,11 +30,19 @@ urlpatterns = [
     ),
     path("preview/<str:token>/", views.preview, name="preview"),
     path("search/", views.SearchView.as_view(), name="search"),
-    path("feeds/rss/", feeds.LatestArticles(), name="feed_rss"),
-    path("feeds/atom/", feeds.LatestArticlesAtom(), name="feed_atom"),
-    path("categories/<slug:slug>/rss/", feeds.CategoryArticles(), name="category_feed_rss"),
-    path("categories/<slug:slug>/atom/", feeds.CategoryArticlesAtom(), name="category_feed_atom"),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("feeds/rss/", _on_first_use("sitecontent.feeds.rss"), name="feed_rss"),
+    path("feeds/atom/", _on_first_use("sitecontent.feeds.atom"), name="feed_atom"),
+    path(
+        "categories/<slug:slug>/rss/",
+        _on_first_use("sitecontent.feeds.category_rss"),
+        name="category_feed_rss",
+    ),
+    path(
+        "categories/<slug:slug>/atom/",
+        _on_first_use("sitecontent.feeds.category_atom"),
+        name="category_feed_atom",
+    ),
+    path("sitemap.xml", _on_first_use("sitecontent.sitemaps.sitemap"), name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     # Last: any other slug path may be a page (about/, about/team/…).
     path("<path:path>/", views.PageDetailView.as_view(), name="page_detail"),

@@ -13,6 +13,12 @@ from django.conf import settings
 # document. (DRF imports PyYAML whenever it is installed; the Lambda package leaves
 # it out.)
 NOT_FOR_PAGES = (
+    # Feeds and the sitemap load their frameworks (and an XML writer) on first use.
+    "django.contrib.syndication.views",
+    "django.contrib.sitemaps.views",
+    "xml.sax",
+    # Direct uploads: the admin's upload views import them when called.
+    "sitecontent.uploads",
     "rest_framework.views",
     "rest_framework.serializers",
     "django_filters",
