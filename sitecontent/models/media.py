@@ -60,6 +60,22 @@ def _already_stored(file) -> bool:
     return getattr(file, "_committed", False)
 
 
+class ImageField(models.ImageField):
+    """Django's ImageField, minus re-reading a stored file to refresh width and height.
+
+    Django reads the image header again whenever a form assigns the file, even the one
+    already stored: on S3, a GET for every alt-text edit. A stored file's size was
+    recorded when it arrived and cannot change (keys are unique per upload), so only a
+    new file, or a row without its size yet, is read."""
+
+    def update_dimension_fields(self, instance, force=False, *args, **kwargs):
+        file = getattr(instance, self.attname)
+        known = all(getattr(instance, f, None) for f in (self.width_field, self.height_field))
+        if force and known and file and _already_stored(file):
+            return
+        super().update_dimension_fields(instance, force, *args, **kwargs)
+
+
 def validate_image_bytes(file):
     """The same byte checks the S3 upload handler applies (sitecontent.media)."""
     from ..media import Rejected, inspect_image
@@ -97,7 +113,7 @@ class Image(models.Model):
     """
 
     title = models.CharField(max_length=200, help_text=_("For finding the image in the admin."))
-    file = models.ImageField(
+    file = ImageField(
         upload_to=image_upload_to,
         width_field="width",
         height_field="height",
