@@ -76,33 +76,28 @@ class ImageField(models.ImageField):
         super().update_dimension_fields(instance, force, *args, **kwargs)
 
 
-def validate_image_bytes(file):
-    """The same byte checks the S3 upload handler applies (sitecontent.media)."""
-    from ..media import Rejected, inspect_image
+def _check_bytes(file, inspector: str, code: str) -> None:
+    """The byte checks the S3 upload handler applies (sitecontent.media), for a file
+    arriving through a form; a stored one was checked when it arrived."""
+    from .. import media
 
     if _already_stored(file):
         return
     file.seek(0)
     try:
-        inspect_image(file.read(), filename=file.name)
-    except Rejected as exc:
-        raise ValidationError(str(exc), code="invalid_image") from exc
+        getattr(media, inspector)(file.read(), filename=file.name)
+    except media.Rejected as exc:
+        raise ValidationError(str(exc), code=code) from exc
     finally:
         file.seek(0)
+
+
+def validate_image_bytes(file):
+    _check_bytes(file, "inspect_image", "invalid_image")
 
 
 def validate_document_bytes(file):
-    from ..media import Rejected, inspect_document
-
-    if _already_stored(file):
-        return
-    file.seek(0)
-    try:
-        inspect_document(file.read(), filename=file.name)
-    except Rejected as exc:
-        raise ValidationError(str(exc), code="invalid_document") from exc
-    finally:
-        file.seek(0)
+    _check_bytes(file, "inspect_document", "invalid_document")
 
 
 class Image(models.Model):
