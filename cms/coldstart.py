@@ -39,7 +39,8 @@ def resume(*args, **kwargs) -> None:
 
 
 def started() -> None:
-    """Every app is ready: resume now in a command, else after the first request."""
+    """Apps are loading (cms.apps): resume now in a command, else after the first
+    request."""
     if not _paused:
         return
     if sys.argv and sys.argv[0].endswith(("manage.py", "django-admin")):

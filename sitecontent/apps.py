@@ -11,9 +11,3 @@ class SiteContentConfig(AppConfig):
         from . import signals
 
         post_migrate.connect(signals.sync_site_address, sender=self)
-
-        # The last installed app: start-up is over (production settings paused the
-        # cyclic garbage collector for it; cms.coldstart says when it comes back).
-        from cms import coldstart
-
-        coldstart.started()
