@@ -23,6 +23,25 @@ def article_form(**overrides):
     return data
 
 
+def page_form(**overrides):
+    """What the admin's page form posts; publication fields are the publisher's."""
+    data = {
+        "title": "About",
+        "slug": "about",
+        "parent": "",
+        "body": "",
+        "menu_order": "0",
+        "seo_title": "",
+        "seo_description": "",
+        "publish_at_0": "",
+        "publish_at_1": "",
+        "unpublish_at_0": "",
+        "unpublish_at_1": "",
+    }
+    data.update(overrides)
+    return data
+
+
 def split(dt):
     local = timezone.localtime(dt)
     return local.strftime("%Y-%m-%d"), local.strftime("%H:%M:%S")

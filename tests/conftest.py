@@ -47,6 +47,29 @@ def _fresh_cdn_backend():
     cdn.get_backend.cache_clear()
 
 
+def _signed_in(user):
+    from django.test import Client
+
+    browser = Client()  # its own, so a test's `client` stays an anonymous visitor
+    browser.force_login(user)
+    browser.user = user
+    return browser
+
+
+@pytest.fixture
+def editor_client(db):
+    from tests.factories import editor
+
+    return _signed_in(editor())
+
+
+@pytest.fixture
+def publisher_client(db):
+    from tests.factories import publisher
+
+    return _signed_in(publisher())
+
+
 def pytest_report_header(config):
     from django.conf import settings
 

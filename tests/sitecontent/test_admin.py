@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from sitecontent import roles
 from sitecontent.models import Article, Image, Page, Status
-from tests.admin_forms import article_form, split
+from tests.admin_forms import article_form, page_form, split
 from tests.factories import (
     ArticleFactory,
     CategoryFactory,
@@ -15,31 +15,13 @@ from tests.factories import (
     ImageFactory,
     PageFactory,
     UserFactory,
-    editor,
     png_bytes,
-    publisher,
 )
 
 pytestmark = pytest.mark.django_db
 
 ARTICLES = "/admin/sitecontent/article/"
 PAGES = "/admin/sitecontent/page/"
-
-
-@pytest.fixture
-def editor_client(client):
-    user = editor()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
-def publisher_client(client):
-    user = publisher()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 def run_action(client, action, items, **extra):
@@ -273,37 +255,20 @@ class TestPublisher:
 
 
 class TestPageAdmin:
-    def page_form(self, **overrides):
-        data = {
-            "title": "About",
-            "slug": "about",
-            "parent": "",
-            "body": "",
-            "menu_order": "0",
-            "seo_title": "",
-            "seo_description": "",
-            "publish_at_0": "",
-            "publish_at_1": "",
-            "unpublish_at_0": "",
-            "unpublish_at_1": "",
-        }
-        data.update(overrides)
-        return data
-
     def test_duplicate_root_slug_is_a_form_error(self, publisher_client):
         PageFactory(slug="about")
-        response = publisher_client.post(f"{PAGES}add/", self.page_form())
+        response = publisher_client.post(f"{PAGES}add/", page_form())
         assert response.status_code == 200
         assert "slug" in response.context["adminform"].form.errors
         assert Page.objects.count() == 1
 
     def test_reserved_slug_is_a_form_error(self, publisher_client):
-        response = publisher_client.post(f"{PAGES}add/", self.page_form(slug="articles"))
+        response = publisher_client.post(f"{PAGES}add/", page_form(slug="articles"))
         assert response.status_code == 200
         assert "used by another part" in str(response.context["adminform"].form.errors["slug"])
 
     def test_editor_cannot_publish_a_page_by_posting(self, editor_client):
-        response = editor_client.post(f"{PAGES}add/", self.page_form(is_published="on"))
+        response = editor_client.post(f"{PAGES}add/", page_form(is_published="on"))
         assert response.status_code == 302
         assert Page.objects.get(slug="about").status == Status.DRAFT
 

@@ -19,14 +19,6 @@ pytestmark = pytest.mark.django_db
 SIGN = "/admin/sitecontent/upload/sign/"
 
 
-@pytest.fixture
-def editor_client(client):
-    user = editor()
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 def sign(
     client, *, kind="image", filename="photo.jpg", content_type="image/jpeg", size=1000, **details
 ):

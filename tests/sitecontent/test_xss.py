@@ -2,12 +2,10 @@
 inert on the public page and in the admin's list; the sanitizer is idempotent."""
 
 import pytest
-from django.test import Client
 
 from sitecontent.models import Article
 from sitecontent.richtext import sanitize_html
-from tests.admin_forms import article_form
-from tests.factories import publisher
+from tests.admin_forms import article_form, page_form
 from tests.html_safety import problems
 from tests.xss_corpus import PAYLOADS
 
@@ -21,15 +19,6 @@ def test_there_are_at_least_two_hundred_payloads_and_the_checker_sees_them():
     blind = {payload for payload in PAYLOADS if not problems(payload)}
     assert all("<scr<script>" in payload.lower() for payload in blind)
     assert len(blind) <= 4
-
-
-@pytest.fixture
-def publisher_client():
-    user = publisher(username="xss-publisher")
-    browser = Client()
-    browser.force_login(user)
-    browser.user = user
-    return browser
 
 
 def _public_page_allows(tag, attributes):
@@ -125,20 +114,15 @@ def test_payload_in_every_other_field_is_inert_everywhere(
         ),
         "page": (
             "/admin/sitecontent/page/add/",
-            {
-                "title": payload[: _limit(Page, "title")],
-                "slug": slug,
-                "body": payload,
-                "seo_title": payload[: _limit(Page, "seo_title")],
-                "seo_description": payload[: _limit(Page, "seo_description")],
-                "menu_order": "0",
-                "show_in_menus": "on",
-                "is_published": "on",
-                "publish_at_0": "",
-                "publish_at_1": "",
-                "unpublish_at_0": "",
-                "unpublish_at_1": "",
-            },
+            page_form(
+                title=payload[: _limit(Page, "title")],
+                slug=slug,
+                body=payload,
+                seo_title=payload[: _limit(Page, "seo_title")],
+                seo_description=payload[: _limit(Page, "seo_description")],
+                show_in_menus="on",
+                is_published="on",
+            ),
         ),
     }
     image = ImageFactory()
