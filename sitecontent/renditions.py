@@ -89,7 +89,4 @@ def media_paths(names) -> set[str]:
 
 
 def paths_showing_image(image: Image) -> set[str]:
-    paths = set()
-    for article in Article.objects.live().filter(hero_image=image).select_related("category"):
-        paths |= selectors.paths_for_item(article)
-    return paths
+    return selectors.paths_showing(articles=Article.objects.filter(hero_image=image))

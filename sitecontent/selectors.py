@@ -149,6 +149,33 @@ def paths_for_item(item) -> set[str]:
     return {EVERY_PAGE}
 
 
+def paths_showing(*, articles=None, pages=None) -> set[str]:
+    """Paths showing any live item of ``articles`` / ``pages`` (querysets): what to
+    purge when something they display (a byline, a hero image, a download) changes.
+    Two queries for articles (their tags prefetched), one for pages."""
+    paths = set()
+    if articles is not None:
+        live = articles.live().select_related("category").prefetch_related("tags")
+        for article in live:
+            paths |= paths_for_item(article)
+    if pages is not None:
+        for page in pages.live().select_related("parent"):
+            paths |= paths_for_item(page)
+    return paths
+
+
+def paths_showing_document(document) -> set[str]:
+    """Its download address and the live articles and pages listing it."""
+    folder = document.get_absolute_url().rsplit("/", 1)[0]  # /documents/<pk>
+    return {
+        f"{folder}/*",
+        *paths_showing(
+            articles=Article.objects.filter(attachments=document),
+            pages=Page.objects.filter(attachments=document),
+        ),
+    }
+
+
 def upcoming_changes(*, days: int = 7, now=None, limit: int = 25) -> list[dict]:
     """What goes live, expires or has scheduled changes in the next ``days`` (admin)."""
     from datetime import timedelta

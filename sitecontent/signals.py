@@ -17,7 +17,7 @@ from cms.cdn import purge_after_commit
 from . import caching, renditions, search
 from .models import Article, Category, Document, Image, Page, Publishable, Revision, Tag, User
 from .redirects import page_subtree_paths, redirect_record
-from .selectors import article_paths, paths_for_item
+from .selectors import article_paths, paths_for_item, paths_showing, paths_showing_document
 from .tasks import image_create_renditions, media_files_delete
 
 CONTENT = (Article, Page, Category, Tag)
@@ -83,7 +83,13 @@ def purge_after_delete(sender, instance, **kwargs):
 
 @receiver(m2m_changed, sender=Article.tags.through)
 def purge_after_retagging(sender, instance, action, pk_set, reverse, **kwargs):
-    if action not in {"post_add", "post_remove", "pre_clear"} or reverse:
+    if action not in {"post_add", "post_remove", "pre_clear"}:
+        return
+    if reverse:  # tag.articles.add(...): the tag's own list and the articles' pages
+        articles = Article.objects.filter(pk__in=pk_set) if pk_set else instance.articles
+        paths = paths_showing(articles=articles)
+        if paths:
+            purge_after_commit({*paths, f"/tags/{instance.slug}/*"})
         return
     if not _shown(instance):
         return
@@ -95,6 +101,69 @@ def purge_after_retagging(sender, instance, action, pk_set, reverse, **kwargs):
             tag_slugs=[tag.slug for tag in tags],
         )
     )
+
+
+@receiver(m2m_changed, sender=Article.attachments.through)
+@receiver(m2m_changed, sender=Page.attachments.through)
+def purge_after_attaching(sender, instance, action, pk_set, reverse, model, **kwargs):
+    """Downloads are listed on the article's or page's own page (an admin save purges
+    it anyway; this covers changes made in code or through the document's side)."""
+    if action not in {"post_add", "post_remove", "pre_clear"}:
+        return
+    if reverse:  # document.articles.add(...): ``model`` is Article or Page
+        related = instance.articles if model is Article else instance.pages
+        items = model.objects.filter(pk__in=pk_set) if pk_set else related
+        paths = paths_showing(**{"articles" if model is Article else "pages": items})
+    else:
+        paths = paths_for_item(instance) if _shown(instance) else set()
+    if paths:
+        purge_after_commit(paths)
+
+
+# -- bylines and downloads: shown on content pages, edited elsewhere ------------------
+
+# What an article's byline and author box show (User.public_name, the bio).
+BYLINE_FIELDS = ("display_name", "first_name", "last_name", "bio")
+
+
+@receiver(pre_save, sender=User)
+def remember_byline_before_change(sender, instance, raw=False, update_fields=None, **kwargs):
+    if raw or instance.pk is None:
+        return
+    if update_fields is not None and not set(update_fields) & set(BYLINE_FIELDS):
+        return  # a sign-in (last_login) or a password change: no query
+    instance._byline_before = (
+        sender.objects.filter(pk=instance.pk).values_list(*BYLINE_FIELDS).first()
+    )
+
+
+@receiver(post_save, sender=User)
+def purge_after_byline_change(sender, instance, raw=False, **kwargs):
+    before = instance.__dict__.pop("_byline_before", None)
+    if raw or before is None:
+        return
+    if before != tuple(getattr(instance, field) for field in BYLINE_FIELDS):
+        paths = paths_showing(articles=Article.objects.filter(author=instance))
+        if paths:
+            purge_after_commit(paths)
+
+
+@receiver(post_save, sender=Document)
+def purge_after_document_change(sender, instance, created, raw=False, **kwargs):
+    # Its title is the link text, its file name is in the link; the CDN also holds
+    # the download address itself (a redirect to the file, cached for minutes).
+    if not created and not raw:
+        purge_after_commit(paths_showing_document(instance))
+
+
+@receiver(pre_delete, sender=Document)
+def remember_document_paths(sender, instance, **kwargs):
+    instance._paths_before = paths_showing_document(instance)  # while still linked
+
+
+@receiver(post_delete, sender=Document)
+def purge_after_document_delete(sender, instance, **kwargs):
+    purge_after_commit(instance.__dict__.pop("_paths_before", set()))
 
 
 # -- the content version (sitecontent.caching) ---------------------------------------

@@ -119,12 +119,13 @@ def test_deleting_a_document_deletes_its_file_and_purges_it(
     s3_media, django_capture_on_commit_callbacks
 ):
     document = DocumentFactory()
-    folder = document.file.name.rsplit("/", 1)[0]
+    folder, pk = document.file.name.rsplit("/", 1)[0], document.pk
     cdn.get_backend().purges.clear()
     with django_capture_on_commit_callbacks(execute=True):
         document.delete()
     assert s3_media.keys("media/documents/") == []
-    assert cdn.get_backend().purges == [[f"/media/{folder}/*"]]
+    # The file's folder, and the download address that redirected to it.
+    assert cdn.get_backend().purges == [[f"/documents/{pk}/*", f"/media/{folder}/*"]]
 
 
 def test_the_admin_form_applies_the_same_byte_checks(client, settings):

@@ -1,10 +1,18 @@
 """Saving or deleting content purges what showed it, once per transaction, after commit."""
 
 import pytest
+from django.contrib.auth.models import update_last_login
 from django.db import transaction
 
 from cms import cdn
-from tests.factories import ArticleFactory, CategoryFactory, PageFactory, TagFactory
+from tests.factories import (
+    ArticleFactory,
+    CategoryFactory,
+    DocumentFactory,
+    PageFactory,
+    TagFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -76,3 +84,82 @@ def test_unpublishing_purges_what_showed_the_article(purges):
 
     [paths] = purges(unpublish)
     assert "/articles/*" in paths
+
+
+# -- things shown on content pages but edited elsewhere ------------------------------
+
+
+def test_renaming_an_author_purges_the_pages_showing_their_bylines(purges):
+    author = UserFactory(display_name="Ada")
+    ArticleFactory(author=author, slug="by-ada", category=CategoryFactory(slug="news"))
+    ArticleFactory(author=author, is_published=False, publish_at=None)  # a draft
+
+    def rename():
+        author.display_name = "Ada Lovelace"
+        author.save()
+
+    [paths] = purges(rename)
+    # Cards (home, lists, the category), the article itself (under /articles/*), feeds.
+    assert {"/", "/articles/*", "/categories/news/*", "/feeds/*", "/api/*"} <= set(paths)
+
+
+def test_an_author_with_nothing_live_or_a_sign_in_purges_nothing(purges, django_assert_num_queries):
+    drafter = UserFactory()
+    ArticleFactory(author=drafter, is_published=False, publish_at=None)
+    writer = UserFactory()
+    ArticleFactory(author=writer)
+
+    def edit():
+        drafter.bio = "Writes drafts."
+        drafter.save()
+        with django_assert_num_queries(1):  # the UPDATE: no look at bylines
+            update_last_login(None, writer)
+        writer.email = "new@example.com"  # not shown on any page
+        writer.save()
+
+    assert purges(edit) == []
+
+
+def test_retitling_a_document_purges_its_download_and_what_lists_it(purges):
+    document = DocumentFactory(title="Price list")
+    ArticleFactory(slug="prices").attachments.add(document)
+    PageFactory(slug="downloads").attachments.add(document)
+
+    def retitle():
+        document.title = "Price list 2027"
+        document.save()
+
+    [paths] = purges(retitle)
+    assert f"/documents/{document.pk}/*" in paths
+    assert {"/articles/*", "/downloads/*"} <= set(paths)
+
+
+def test_deleting_a_document_purges_what_listed_it(purges):
+    document = DocumentFactory()
+    ArticleFactory(slug="with-download").attachments.add(document)
+    pk = document.pk
+
+    [paths] = purges(document.delete)
+    assert {f"/documents/{pk}/*", "/articles/*"} <= set(paths)
+
+
+def test_attaching_in_code_purges_the_pages_showing_it(purges):
+    article = ArticleFactory(slug="gets-a-download")
+    page = PageFactory(slug="forms")
+    document = DocumentFactory()
+
+    [from_article] = purges(lambda: article.attachments.add(document))
+    assert "/articles/*" in from_article
+    purges(lambda: document.pages.add(page))
+    assert "/forms/*" in cdn.get_backend().purges[-1]
+    draft = ArticleFactory(is_published=False, publish_at=None)
+    draft.attachments.add(document)  # nobody sees a draft: nothing more to purge
+    assert len(purges(lambda: draft.attachments.remove(document))) == 2
+
+
+def test_tagging_from_the_tags_side_purges_the_tag_and_the_articles(purges):
+    tag = TagFactory(slug="serverless")
+    article = ArticleFactory(slug="tagged-later")
+
+    [paths] = purges(lambda: tag.articles.add(article))
+    assert {"/tags/serverless/*", "/articles/*", "/"} <= set(paths)
