@@ -1,8 +1,15 @@
 """Records operators read: what background tasks did, and what the CDN was told to purge."""
 
 from django.db import models
-from django.tasks import TaskResultStatus
 from django.utils.translation import gettext_lazy as _
+
+
+def task_status_choices():
+    # Called when the choices are first needed (a form, a check), so that loading the
+    # models on a cold start does not import django.tasks, which pages do not use.
+    from django.tasks import TaskResultStatus
+
+    return TaskResultStatus.choices
 
 
 class TaskRun(models.Model):
@@ -17,9 +24,7 @@ class TaskRun(models.Model):
     backend = models.CharField(max_length=50)
     args = models.JSONField(default=list)
     kwargs = models.JSONField(default=dict)
-    status = models.CharField(
-        max_length=12, choices=TaskResultStatus.choices, default=TaskResultStatus.READY
-    )
+    status = models.CharField(max_length=12, choices=task_status_choices, default="READY")
     attempts = models.PositiveIntegerField(default=0)
     enqueued_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)

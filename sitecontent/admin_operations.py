@@ -12,7 +12,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -20,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cms.models import CdnPurge, TaskRun
-from cms.tasks import task_retry
 
 from .models import ContentTransition, SchedulerState
 
@@ -46,6 +44,10 @@ def _storage_status() -> dict:
 
 
 def _database_status() -> dict:
+    # Imported here, like task_retry below: cms.urls loads this module on every cold
+    # start (to build the URL resolver), and pages need neither.
+    from django.db.migrations.executor import MigrationExecutor
+
     try:
         connection.ensure_connection()
         with connection.cursor() as cursor:
@@ -95,6 +97,8 @@ def retry_view(request, run_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
+        from cms.tasks import task_retry
+
         new_id = task_retry(run_id=run_id, user=request.user)
     except (ValidationError, TaskRun.DoesNotExist) as exc:
         messages.error(request, "; ".join(getattr(exc, "messages", [str(exc)])))

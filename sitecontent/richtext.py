@@ -4,7 +4,6 @@ Whatever the browser sends, only these tags, attributes and URL schemes are stor
 so templates may render the stored HTML as is.
 """
 
-import nh3
 from django.db import models
 
 ALLOWED_TAGS = {
@@ -50,6 +49,8 @@ def sanitize_html(value: str) -> str:
     """Return ``value`` with everything outside the allow-list removed (idempotent)."""
     if not value:
         return ""
+    import nh3  # on a save, not on every cold start (the model imports this module)
+
     return nh3.clean(
         value,
         tags=ALLOWED_TAGS,

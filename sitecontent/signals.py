@@ -14,11 +14,10 @@ from django.dispatch import receiver
 
 from cms.cdn import purge_after_commit
 
-from . import caching, renditions, search
+from . import caching, search
 from .models import Article, Category, Document, Image, Page, Publishable, Revision, Tag, User
 from .redirects import page_subtree_paths, redirect_record
 from .selectors import article_paths, paths_for_item, paths_showing, paths_showing_document
-from .tasks import image_create_renditions, media_files_delete
 
 CONTENT = (Article, Page, Category, Tag)
 
@@ -207,6 +206,8 @@ def image_saved(sender, instance, created, raw=False, **kwargs):
         return
     previous = getattr(instance, "_file_before", None)
     if created or (previous and previous != instance.file.name):
+        from .tasks import image_create_renditions
+
         transaction.on_commit(
             partial(image_create_renditions.enqueue, image_id=instance.pk), robust=True
         )
@@ -214,7 +215,7 @@ def image_saved(sender, instance, created, raw=False, **kwargs):
         _forget_files([previous, *(r["name"] for r in instance._renditions_before)])
     if not created:
         # Alt text, caption or the file changed: pages showing the image are stale.
-        purge_after_commit(renditions.paths_showing_image(instance))
+        purge_after_commit(paths_showing(articles=Article.objects.filter(hero_image=instance)))
 
 
 @receiver(post_save, sender=Document)
@@ -239,7 +240,10 @@ def _forget_files(names):
     names = [name for name in names if name]
     if not names:
         return
-    purge_after_commit(renditions.media_paths(names))
+    from .renditions import media_paths
+    from .tasks import media_files_delete
+
+    purge_after_commit(media_paths(names))
     transaction.on_commit(partial(media_files_delete.enqueue, names=names), robust=True)
 
 

@@ -8,6 +8,8 @@ import sys
 
 from django.conf import settings
 
+from tests.lambda_runtime import production_env
+
 # Loaded only when needed: the API's stack on the first API request (sitecontent.views.
 # api), the OpenAPI generator and the test client it drags in on a request for the
 # document. (DRF imports PyYAML whenever it is installed; the Lambda package leaves
@@ -28,10 +30,20 @@ NOT_FOR_PAGES = (
     "unittest",
 )
 NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
+# In production also: the task framework (pages enqueue nothing; a save imports it), the
+# HTML sanitizer (saves only), and byte checks and renditions (uploads and tasks only).
+NOT_FOR_PRODUCTION_PAGES = (
+    "django.tasks",
+    "cms.tasks",
+    "sitecontent.tasks",
+    "nh3",
+    "sitecontent.media",
+    "sitecontent.renditions",
+)
 
 PROBE = r"""
 import json, os, sys
-os.environ["DJANGO_SETTINGS_MODULE"] = "cms.settings.local"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cms.settings.local")
 import django
 django.setup()
 from django.urls import resolve, reverse
@@ -45,14 +57,14 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-def loaded_for(path):
+def loaded_for(path, **env):
     result = subprocess.run(
         [sys.executable, "-c", PROBE, path],
         cwd=settings.BASE_DIR,
         capture_output=True,
         text=True,
         check=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", **env},
     )
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
@@ -66,3 +78,10 @@ def test_the_api_loads_its_stack_but_not_the_schema_generator():
     loaded = loaded_for("/api/v1/articles/")
     assert {"rest_framework.views", "django_filters", "sitecontent.api"} <= loaded
     assert {m for m in NOT_FOR_THE_API if m in loaded} == set()
+
+
+def test_production_pages_load_no_task_sanitizer_or_media_modules(tmp_path):
+    env = production_env(tmp_path / "db.sqlite3")
+    loaded = loaded_for("/articles/", DJANGO_SETTINGS_MODULE="cms.settings.production", **env)
+    assert "sitecontent.views" in loaded  # the probe did load the site
+    assert {m for m in (*NOT_FOR_PAGES, *NOT_FOR_PRODUCTION_PAGES) if m in loaded} == set()
