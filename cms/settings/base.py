@@ -101,6 +101,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # First: public requests resolve against the URLconf without the admin's URLs.
+    "cms.middleware.PublicURLConfMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise, built on the first /static/ request (see the module for why).
     "cms.static_files.LazyWhiteNoiseMiddleware",

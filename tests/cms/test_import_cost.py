@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+from django.urls import clear_url_caches, get_resolver
 
 from tests.lambda_runtime import production_env
 
@@ -85,3 +87,21 @@ def test_production_pages_load_no_task_sanitizer_or_media_modules(tmp_path):
     loaded = loaded_for("/articles/", DJANGO_SETTINGS_MODULE="cms.settings.production", **env)
     assert "sitecontent.views" in loaded  # the probe did load the site
     assert {m for m in (*NOT_FOR_PAGES, *NOT_FOR_PRODUCTION_PAGES) if m in loaded} == set()
+
+
+@pytest.mark.django_db
+def test_public_requests_never_build_the_admin_url_table(client):
+    # The first reverse() against cms.urls builds the table of every admin URL (about
+    # 5 ms of a cold start); public requests use cms.public_urls instead.
+    clear_url_caches()
+    try:
+        response = client.get("/articles/")
+        assert response.status_code == 200
+        assert response.wsgi_request.urlconf == "cms.public_urls"
+        assert not get_resolver("cms.urls")._populated
+        # The admin, and the way into it, still answer.
+        assert client.get("/admin").headers["Location"] == "/admin/"
+        assert client.get("/admin/login/").status_code == 200
+        assert get_resolver("cms.urls")._populated
+    finally:
+        clear_url_caches()

@@ -1,0 +1,28 @@
+"""The public site's URLs: every address but the admin's.
+
+Public requests resolve and reverse against this URLconf alone (cms.middleware), so
+a cold start serving a page never builds the admin's hundreds of URL patterns, which
+any first ``reverse()`` against the full URLconf (cms.urls) does.
+"""
+
+import re
+
+from django.conf import settings
+from django.urls import include, path, re_path
+
+from cms.views import local_media
+from sitecontent.views import api
+
+urlpatterns = [
+    re_path(r"^api/", api),  # the content API, loaded on first use (see the view)
+]
+
+if settings.MEDIA_URL.startswith("/"):
+    # Laptops and tests: uploads served from MEDIA_ROOT (see cms.views.local_media).
+    # On AWS media is on S3 behind CloudFront and never passes through Django.
+    urlpatterns += [
+        re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", local_media)
+    ]
+
+# Last: pages are served from a catch-all path, so every other route must come first.
+urlpatterns += [path("", include("sitecontent.urls"))]
