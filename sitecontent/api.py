@@ -222,10 +222,9 @@ class ArticleViewSet(NoExtraActions, viewsets.ReadOnlyModelViewSet):
     filterset_class = ArticleFilter
 
     def get_queryset(self):
-        articles = selectors.article_list()
         if self.action == "retrieve":
-            return articles.prefetch_related("attachments")
-        return articles
+            return selectors.article_detail_queryset()
+        return selectors.article_list()
 
     def get_serializer_class(self):
         return ArticleDetailSerializer if self.action == "retrieve" else ArticleSerializer

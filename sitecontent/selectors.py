@@ -9,20 +9,26 @@ from django.db.models import Prefetch, prefetch_related_objects
 from .models import Article, Page, Tag
 
 
-def _article_cards():
-    """Live articles, newest first, with the rows a card shows joined in."""
+def _article_cards(*, body: bool = False):
+    """Live articles, newest first, with the rows a card shows joined in. Not the
+    search vector, which no page reads back (search filters on it in SQL), nor, unless
+    asked, the body, which cards do not show: on PostgreSQL the two are most of a
+    row's bytes."""
     return (
         Article.objects.live()
         .select_related("author", "category", "hero_image")
+        .defer(*(("search_vector",) if body else ("search_vector", "body")))
         .order_by("-publish_at", "-pk")
     )
 
 
+def _with_tags(articles):
+    return articles.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+
+
 def article_list():
     """Live articles for listings that show tags (one extra query for all of them)."""
-    return _article_cards().prefetch_related(
-        Prefetch("tags", queryset=Tag.objects.order_by("name"))
-    )
+    return _with_tags(_article_cards())
 
 
 def featured_articles(*, limit: int = 3):
@@ -34,12 +40,14 @@ def latest_articles(*, limit: int = 10, exclude_ids=()):
 
 
 def article_detail_queryset():
-    return article_list().prefetch_related("attachments")
+    """One article's page (or API item): the body, its tags and its downloads."""
+    return _with_tags(_article_cards(body=True)).prefetch_related("attachments")
 
 
 def search_articles():
-    """Live articles as search results need them (no tags: results do not show them)."""
-    return _article_cards()
+    """Live articles as search results need them: the body, for the snippet; no tags
+    (results do not show them)."""
+    return _article_cards(body=True)
 
 
 def search_pages():
