@@ -87,3 +87,23 @@ def test_every_public_page_and_api_list_stays_within_budget_at_any_size():
     assert small == large
     over = {url: n for url, n in large.items() if n > BUDGET}
     assert over == {}
+
+
+@pytest.mark.django_db
+def test_listings_leave_out_the_bodies_that_only_an_article_page_shows():
+    def columns_read(url):
+        with CaptureQueriesContext(connection) as queries:
+            assert Client().get(url).status_code == 200, url
+        articles = [q["sql"] for q in queries if 'FROM "sitecontent_article"' in q["sql"]]
+        assert articles, url
+        return " ".join(articles)
+
+    build_site(5)
+    for listing in ("/", "/articles/", "/categories/news/", "/feeds/rss/", "/api/v1/articles/"):
+        selected = columns_read(listing)
+        assert '"sitecontent_article"."body"' not in selected, listing
+        assert '"sitecontent_article"."search_vector"' not in selected, listing
+    for with_body in ("/articles/story-1/", "/api/v1/articles/story-1/", "/search/?q=harbour"):
+        selected = columns_read(with_body)
+        assert '"sitecontent_article"."body"' in selected, with_body
+        assert '"sitecontent_article"."search_vector"' not in selected.split(" FROM ")[0]
