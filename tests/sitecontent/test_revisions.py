@@ -220,3 +220,20 @@ def test_restore_needs_a_post(pat):
     article = ArticleFactory()
     first = revisions.record(item=article, user=pat.user)
     assert pat.get(f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("page", "last_crumb"),
+    [("revisions/", "Revisions"), ("revisions/compare/", "Compare"), ("preview/", "Preview")],
+)
+def test_item_pages_lead_back_to_the_item_and_its_list(pat, page, last_crumb):
+    article = ArticleFactory(title="Harbour news")
+    first = revisions.record(item=article, user=pat.user)
+    second = revisions.record(item=article, user=pat.user, data={**first.data, "title": "B"})
+    response = pat.get(f"{ARTICLES}{article.pk}/{page}", {"a": first.pk, "b": second.pk})
+    assert response.status_code == 200
+    crumbs = response.content.decode().split('class="breadcrumbs"')[1].split("</ol>")[0]
+    assert 'href="/admin/"' in crumbs
+    assert f'href="{ARTICLES}"' in crumbs
+    assert f'href="{change_url(article)}">Harbour news</a>' in crumbs
+    assert f'<li aria-current="page">{last_crumb}</li>' in crumbs
