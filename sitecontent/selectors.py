@@ -174,7 +174,11 @@ def paths_showing(*, articles=None, pages=None) -> set[str]:
 
 def paths_showing_document(document) -> set[str]:
     """Its download address and the live articles and pages listing it."""
-    folder = document.get_absolute_url().rsplit("/", 1)[0]  # /documents/<pk>
+    from django.urls import reverse
+
+    # Not get_absolute_url(): a row whose file is missing has no file name to put in it.
+    address = reverse("sitecontent:document_download", kwargs={"pk": document.pk, "filename": "-"})
+    folder = address.rsplit("/", 1)[0]  # /documents/<pk>
     return {
         f"{folder}/*",
         *paths_showing(

@@ -6,8 +6,10 @@ save of an article and its tags is one purge. Changes nobody could see (a draft 
 purge nothing.
 """
 
+import logging
 from functools import partial
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -18,6 +20,8 @@ from . import caching, search
 from .models import Article, Category, Document, Image, Page, Publishable, Revision, Tag, User
 from .redirects import page_subtree_paths, redirect_record
 from .selectors import article_paths, paths_for_item, paths_showing, paths_showing_document
+
+logger = logging.getLogger(__name__)
 
 CONTENT = (Article, Page, Category, Tag)
 
@@ -80,21 +84,47 @@ def purge_after_delete(sender, instance, **kwargs):
         purge_after_commit(instance._paths_before)
 
 
+def _relinked(action, pk_set, linked):
+    """The rows an m2m change touched, from ``linked`` (the related manager): every
+    linked row before a clear, ``pk_set`` after an add or remove; None when nothing was
+    touched (an add finding every row linked already sends an empty ``pk_set``)."""
+    if action == "pre_clear":
+        return linked.all()
+    if action in {"post_add", "post_remove"} and pk_set:
+        return linked.model.objects.filter(pk__in=pk_set)
+    return None
+
+
+def _purge_relinked(paths_of):
+    """Purge ``paths_of()``. Django sends m2m signals without a ``raw`` flag, so they
+    also fire while ``loaddata`` sets links on rows whose parents may not be loaded
+    yet; nothing is cached from a half-loaded database, so that is skipped."""
+    try:
+        paths = paths_of()
+    except ObjectDoesNotExist:
+        logger.info("No CDN purge for a link between rows not all loaded yet")
+        return
+    if paths:
+        purge_after_commit(paths)
+
+
 @receiver(m2m_changed, sender=Article.tags.through)
 def purge_after_retagging(sender, instance, action, pk_set, reverse, **kwargs):
-    if action not in {"post_add", "post_remove", "pre_clear"}:
-        return
     if reverse:  # tag.articles.add(...): the tag's own list and the articles' pages
-        articles = Article.objects.filter(pk__in=pk_set) if pk_set else instance.articles
-        paths = paths_showing(articles=articles)
-        if paths:
-            purge_after_commit({*paths, f"/tags/{instance.slug}/*"})
+        articles = _relinked(action, pk_set, instance.articles)
+        if articles is not None:
+
+            def paths_of():
+                shown = paths_showing(articles=articles)
+                return {*shown, f"/tags/{instance.slug}/*"} if shown else set()
+
+            _purge_relinked(paths_of)
         return
-    if not _shown(instance):
+    tags = _relinked(action, pk_set, instance.tags)
+    if tags is None or not _shown(instance):
         return
-    tags = Tag.objects.filter(pk__in=pk_set) if pk_set else instance.tags.all()
-    purge_after_commit(
-        article_paths(
+    _purge_relinked(
+        lambda: article_paths(
             slug=instance.slug,
             category_slug=instance.category.slug if instance.category_id else None,
             tag_slugs=[tag.slug for tag in tags],
@@ -107,16 +137,14 @@ def purge_after_retagging(sender, instance, action, pk_set, reverse, **kwargs):
 def purge_after_attaching(sender, instance, action, pk_set, reverse, model, **kwargs):
     """Downloads are listed on the article's or page's own page (an admin save purges
     it anyway; this covers changes made in code or through the document's side)."""
-    if action not in {"post_add", "post_remove", "pre_clear"}:
-        return
     if reverse:  # document.articles.add(...): ``model`` is Article or Page
-        related = instance.articles if model is Article else instance.pages
-        items = model.objects.filter(pk__in=pk_set) if pk_set else related
-        paths = paths_showing(**{"articles" if model is Article else "pages": items})
-    else:
-        paths = paths_for_item(instance) if _shown(instance) else set()
-    if paths:
-        purge_after_commit(paths)
+        kind = "articles" if model is Article else "pages"
+        items = _relinked(action, pk_set, getattr(instance, kind))
+        if items is not None:
+            _purge_relinked(lambda: paths_showing(**{kind: items}))
+        return
+    if _relinked(action, pk_set, instance.attachments) is not None and _shown(instance):
+        _purge_relinked(lambda: paths_for_item(instance))
 
 
 # -- bylines and downloads: shown on content pages, edited elsewhere ------------------
@@ -149,9 +177,11 @@ def purge_after_byline_change(sender, instance, raw=False, **kwargs):
 
 @receiver(post_save, sender=Document)
 def purge_after_document_change(sender, instance, created, raw=False, **kwargs):
-    # Its title is the link text, its file name is in the link; the CDN also holds
-    # the download address itself (a redirect to the file, cached for minutes).
-    if not created and not raw:
+    # Its title is the link text, its file name is in the link (and its size beside
+    # it); the CDN also holds the download address itself (a redirect to the file,
+    # cached for minutes). A save changing neither purges nothing.
+    before = instance.__dict__.pop("_shown_before", None)
+    if not created and not raw and before != (instance.title, instance.file.name):
         purge_after_commit(paths_showing_document(instance))
 
 
@@ -198,6 +228,8 @@ def remember_file_before_change(sender, instance, raw=False, **kwargs):
     before = sender.objects.filter(pk=instance.pk).first()
     instance._file_before = before.file.name if before else None
     instance._renditions_before = getattr(before, "renditions", None) or []
+    if sender is Document and before is not None:
+        instance._shown_before = (before.title, before.file.name)
 
 
 @receiver(post_save, sender=Image)

@@ -1,10 +1,15 @@
 """Saving or deleting content purges what showed it, once per transaction, after commit."""
 
+import json
+
 import pytest
 from django.contrib.auth.models import update_last_login
+from django.core import serializers
+from django.core.management import call_command
 from django.db import transaction
 
 from cms import cdn
+from sitecontent.models import Document, Page
 from tests.factories import (
     ArticleFactory,
     CategoryFactory,
@@ -163,3 +168,61 @@ def test_tagging_from_the_tags_side_purges_the_tag_and_the_articles(purges):
 
     [paths] = purges(lambda: tag.articles.add(article))
     assert {"/tags/serverless/*", "/articles/*", "/"} <= set(paths)
+
+
+def test_adding_links_that_already_exist_purges_nothing(purges):
+    tag, document = TagFactory(slug="known"), DocumentFactory()
+    article = ArticleFactory(slug="linked", tags=[tag])
+    article.attachments.add(document)
+    ArticleFactory(slug="other", tags=[tag], category=CategoryFactory(slug="elsewhere"))
+
+    def add_again():
+        tag.articles.add(article)  # Django sends post_add with an empty pk_set
+        document.articles.add(article)
+        article.tags.add(tag)
+
+    assert purges(add_again) == []
+
+
+def test_clearing_from_either_side_purges_what_was_linked(purges):
+    tag, document = TagFactory(slug="cleared"), DocumentFactory()
+    ArticleFactory(slug="was-tagged", tags=[tag], category=CategoryFactory(slug="c1"))
+    PageFactory(slug="forms").attachments.add(document)
+
+    [paths] = purges(lambda: (tag.articles.clear(), document.pages.clear()))
+    assert {"/tags/cleared/*", "/categories/c1/*", "/forms/*"} <= set(paths)
+
+
+def test_saving_a_document_unchanged_purges_nothing(purges):
+    document = DocumentFactory()
+    ArticleFactory(slug="lists-it").attachments.add(document)
+    assert purges(document.save) == []
+
+
+def test_a_document_row_without_its_file_can_still_be_deleted(purges):
+    document = DocumentFactory()
+    ArticleFactory(slug="had-it").attachments.add(document)
+    Document.objects.filter(pk=document.pk).update(file="")
+    orphan = Document.objects.get(pk=document.pk)
+
+    [paths] = purges(orphan.delete)
+    assert {f"/documents/{document.pk}/*", "/articles/*"} <= set(paths)
+
+
+def test_loading_a_fixture_with_a_child_page_before_its_parent(tmp_path):
+    # dumpdata orders rows by primary key: a page moved under a newer page comes first.
+    document = DocumentFactory()
+    parent = PageFactory(slug="parent")
+    child = PageFactory(slug="child", parent=parent)
+    child.attachments.add(document)
+    rows = json.loads(serializers.serialize("json", [child, parent]))
+    rows[0]["pk"], rows[0]["fields"]["parent"], rows[1]["pk"] = 1000, 1001, 1001
+    child.delete()
+    parent.delete()
+    fixture = tmp_path / "pages.json"
+    fixture.write_text(json.dumps(rows))
+
+    call_command("loaddata", str(fixture), verbosity=0)
+    loaded = Page.objects.get(pk=1000)
+    assert loaded.parent_id == 1001
+    assert list(loaded.attachments.all()) == [document]
