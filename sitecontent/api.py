@@ -10,7 +10,6 @@ origin to GET.
 from datetime import UTC
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.http import JsonResponse
@@ -23,12 +22,7 @@ from rest_framework.views import exception_handler
 
 from . import selectors
 from .models import Article, Category, Image, Page, Tag
-
-
-def _absolute(request, url: str) -> str:
-    """Links point at the public site (SITE_URL), whichever host served the API."""
-    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
-
+from .templatetags.site_tags import absolute_url  # links name SITE_URL, whatever host served
 
 # -- serializers ----------------------------------------------------------------
 
@@ -40,7 +34,7 @@ class RenditionSerializer(serializers.Serializer):
     format = serializers.CharField(help_text="WEBP, JPEG or PNG")
 
     def get_url(self, rendition) -> str:
-        return _absolute(self.context["request"], default_storage.url(rendition["name"]))
+        return absolute_url(default_storage.url(rendition["name"]))
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -53,14 +47,14 @@ class ImageSerializer(serializers.ModelSerializer):
                   "renditions"]  # fmt: skip
 
     def get_url(self, image) -> str:
-        return _absolute(self.context["request"], image.file.url)
+        return absolute_url(image.file.url)
 
 
 class HtmlUrlMixin(serializers.Serializer):
     html_url = serializers.SerializerMethodField(help_text="The page on the public site.")
 
     def get_html_url(self, item) -> str:
-        return _absolute(self.context["request"], item.get_absolute_url())
+        return absolute_url(item.get_absolute_url())
 
 
 class CategorySerializer(HtmlUrlMixin, serializers.ModelSerializer):
