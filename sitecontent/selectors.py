@@ -4,9 +4,10 @@ Each listing loads its related rows up front, so a page costs the same number of
 queries whether it shows three articles or fifty.
 """
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models.functions import Greatest
 
-from .models import Article, Page, Tag
+from .models import Article, Category, Page, Tag
 
 
 def _article_cards(*, body: bool = False):
@@ -92,6 +93,41 @@ def page_by_path(path: str) -> Page | None:
         page = child
     prefetch_related_objects([page], "attachments")
     return page
+
+
+# -- the sitemap -------------------------------------------------------------------
+
+
+def sitemap_articles():
+    """Live articles with only what a sitemap entry needs, newest first."""
+    return Article.objects.live().only("slug", "updated_at").order_by("-publish_at", "-pk")
+
+
+def _listing_changes():
+    """Live articles by when a listing of them last changed: an edit, or a go-live."""
+    return (
+        Article.objects.live()
+        .annotate(changed=Greatest("updated_at", "publish_at"))
+        .order_by("-changed")
+        .values("changed")
+    )
+
+
+def newest_listing_change():
+    """When any article listing last changed (None with nothing live)."""
+    return _listing_changes().values_list("changed", flat=True).first()
+
+
+def categories_with_live_articles() -> list[Category]:
+    """Categories with something live in them, each with ``lastmod``: when its newest
+    article changed or went live. One query (a list, so a paginator counts it for free)."""
+    newest = _listing_changes().filter(category=OuterRef("pk"))[:1]
+    return list(
+        Category.objects.annotate(lastmod=Subquery(newest))
+        .filter(lastmod__isnull=False)
+        .only("slug")
+        .order_by("name")
+    )
 
 
 def reachable_pages() -> list[Page]:

@@ -2,13 +2,10 @@
 
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps.views import sitemap as sitemap_view
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils.functional import cached_property
 
 from . import selectors
-from .models import Article, Category
 
 
 class ArticleSitemap(Sitemap):
@@ -17,7 +14,7 @@ class ArticleSitemap(Sitemap):
     limit = 5000
 
     def items(self):
-        return Article.objects.live().only("slug", "updated_at").order_by("-publish_at", "-pk")
+        return selectors.sitemap_articles()
 
     def lastmod(self, item):
         return item.updated_at
@@ -34,16 +31,6 @@ class PageSitemap(Sitemap):
         return item.updated_at
 
 
-def _listing_changes():
-    """Live articles by when a listing of them last changed: an edit, or a go-live."""
-    return (
-        Article.objects.live()
-        .annotate(changed=Greatest("updated_at", "publish_at"))
-        .order_by("-changed")
-        .values("changed")
-    )
-
-
 class CategorySitemap(Sitemap):
     """Categories with something live in them (an empty archive is not worth a crawl),
     last modified when their newest article changed or went live."""
@@ -52,14 +39,7 @@ class CategorySitemap(Sitemap):
     priority = 0.5
 
     def items(self):
-        newest = _listing_changes().filter(category=OuterRef("pk"))[:1]
-        # A list, not a queryset: the paginator then counts it without a second query.
-        return list(
-            Category.objects.annotate(lastmod=Subquery(newest))
-            .filter(lastmod__isnull=False)
-            .only("slug")
-            .order_by("name")
-        )
+        return selectors.categories_with_live_articles()
 
     def lastmod(self, item):
         return item.lastmod
@@ -77,7 +57,7 @@ class ListSitemap(Sitemap):
 
     @cached_property
     def newest_change(self):
-        return _listing_changes().values_list("changed", flat=True).first()
+        return selectors.newest_listing_change()
 
     def lastmod(self, item):
         return self.newest_change

@@ -191,9 +191,9 @@ def robots_txt(request):
 def api(request):
     """Everything under /api/, dispatched through sitecontent.api_urls.
 
-    Including that URLconf in cms.urls would import Django REST framework whenever any
-    URL is reversed, i.e. on every cold start; most cold starts serve a page, not the
-    API. Resolving here imports it on the first API request only."""
+    Including that URLconf in cms.public_urls would import Django REST framework
+    whenever any URL is reversed, i.e. on every cold start; most cold starts serve a
+    page, not the API. Resolving here imports it on the first API request only."""
     match = resolve(request.path_info, urlconf="sitecontent.api_urls")
     request.resolver_match = match
     return match.func(request, *match.args, **match.kwargs)
