@@ -119,6 +119,21 @@ def _superuser_only_rows(app, model, key, *, add=SUPERUSER_ONLY):
     )
 
 
+def _operations_record_rows(model, key):
+    """Task runs and purges: staff read them, nobody adds one, superusers delete."""
+    staff = (302, 403, 200, 200)
+    return _model_rows(
+        model,
+        key,
+        app="cms",
+        list=staff,
+        add=NOBODY,
+        change=staff,
+        delete=SUPERUSER_ONLY,
+        history=staff,
+    )
+
+
 def _revision_rows(model, key):
     base = f"/admin/sitecontent/{model}/"
     return [
@@ -229,26 +244,8 @@ ROWS = [
     *_superuser_only_rows("axes", "accessattempt", "attempt", add=NOBODY),
     *_superuser_only_rows("axes", "accesslog", "access_log", add=NOBODY),
     *_superuser_only_rows("axes", "accessfailurelog", "failure_log", add=NOBODY),
-    *_model_rows(
-        "taskrun",
-        "taskrun",
-        app="cms",
-        list=(302, 403, 200, 200),
-        add=NOBODY,
-        change=(302, 403, 200, 200),
-        delete=SUPERUSER_ONLY,
-        history=(302, 403, 200, 200),
-    ),
-    *_model_rows(
-        "cdnpurge",
-        "purge",
-        app="cms",
-        list=(302, 403, 200, 200),
-        add=NOBODY,
-        change=(302, 403, 200, 200),
-        delete=SUPERUSER_ONLY,
-        history=(302, 403, 200, 200),
-    ),
+    *_operations_record_rows("taskrun", "taskrun"),
+    *_operations_record_rows("cdnpurge", "purge"),
     # Editors manage redirects (the issue asks for it); nobody else's rules apply.
     *_model_rows("redirect", "redirect", app="redirects", delete=EVERYONE),
     ("operations panel", lambda w: "/admin/operations/", (302, 403, 200, 200)),
