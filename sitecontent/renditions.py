@@ -18,7 +18,7 @@ from cms.cdn import purge_after_commit
 
 from . import media, selectors
 from .caching import content_changed
-from .models import Article, Image
+from .models import Image
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def image_renditions_create(*, image_id: int) -> str:
         )
         if updated:
             # Pages cached while the image had no renditions showed the bare original.
-            purge_after_commit(paths_showing_image(image))
+            purge_after_commit(selectors.paths_showing_image(image))
             content_changed()  # an update(), which sends no signal
     logger.info("Image %s: %d renditions", image.pk, len(made))
     return "made" if updated else "stale"
@@ -86,7 +86,3 @@ def media_paths(names) -> set[str]:
 
     folders = {name.rsplit("/", 1)[0] for name in names if "/" in name}
     return {urlsplit(default_storage.url(f"{folder}/")).path + "*" for folder in folders}
-
-
-def paths_showing_image(image: Image) -> set[str]:
-    return selectors.paths_showing(articles=Article.objects.filter(hero_image=image))

@@ -208,6 +208,11 @@ def paths_showing(*, articles=None, pages=None) -> set[str]:
     return paths
 
 
+def paths_showing_image(image) -> set[str]:
+    """The live articles it is the hero image of (cards and article pages)."""
+    return paths_showing(articles=Article.objects.filter(hero_image=image))
+
+
 def paths_showing_document(document) -> set[str]:
     """Its download address and the live articles and pages listing it."""
     from django.urls import reverse

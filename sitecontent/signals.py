@@ -19,7 +19,13 @@ from cms.cdn import purge_after_commit
 from . import caching, search
 from .models import Article, Category, Document, Image, Page, Publishable, Revision, Tag, User
 from .redirects import page_subtree_paths, redirect_record
-from .selectors import article_paths, paths_for_item, paths_showing, paths_showing_document
+from .selectors import (
+    article_paths,
+    paths_for_item,
+    paths_showing,
+    paths_showing_document,
+    paths_showing_image,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -247,7 +253,7 @@ def image_saved(sender, instance, created, raw=False, **kwargs):
         _forget_files([previous, *(r["name"] for r in instance._renditions_before)])
     if not created:
         # Alt text, caption or the file changed: pages showing the image are stale.
-        purge_after_commit(paths_showing(articles=Article.objects.filter(hero_image=instance)))
+        purge_after_commit(paths_showing_image(instance))
 
 
 @receiver(post_save, sender=Document)
