@@ -93,8 +93,17 @@ class ArticleSerializer(HtmlUrlMixin, serializers.ModelSerializer):
                   "author", "category", "tags", "hero_image"]  # fmt: skip
 
 
+class RichTextSerializerField(serializers.CharField):
+    """Editor HTML through the same render path as the pages (sitecontent.richtext)."""
+
+    def to_representation(self, value):
+        from .richtext import sanitize_html
+
+        return sanitize_html(value)
+
+
 class ArticleDetailSerializer(ArticleSerializer):
-    body = serializers.CharField(help_text="Sanitized HTML.")
+    body = RichTextSerializerField(help_text="Sanitized HTML.")
     attachments = DocumentSerializer(many=True)
 
     class Meta(ArticleSerializer.Meta):
@@ -106,7 +115,7 @@ class PageSerializer(HtmlUrlMixin, serializers.ModelSerializer):
     path = serializers.CharField(source="url_path", help_text='The slug path, e.g. "about/team".')
     parent = serializers.IntegerField(source="parent_id", allow_null=True)
     published_at = serializers.DateTimeField(source="publish_at")
-    body = serializers.CharField(help_text="Sanitized HTML.")
+    body = RichTextSerializerField(help_text="Sanitized HTML.")
 
     class Meta:
         model = Page

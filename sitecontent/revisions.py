@@ -32,6 +32,18 @@ def _value(item, field: models.Field):
     return getattr(item, field.attname)
 
 
+def normalized(model, data: dict) -> dict:
+    """``data`` as the model's fields would store it: rich text sanitized, control
+    characters out of plain text. Every revision is written (``record``) and read back
+    (``overlay``) through this, so no draft, snapshot or preview holds or shows what the
+    item itself could not."""
+    clean = {}
+    for name, value in data.items():
+        normalize = getattr(model._meta.get_field(name), "normalize", None)
+        clean[name] = normalize(value) if normalize else value
+    return clean
+
+
 def snapshot(item) -> dict:
     """The item's content as stored now (relations as ids)."""
     return {name: _value(item, item._meta.get_field(name)) for name in item.REVISION_FIELDS}
@@ -65,7 +77,7 @@ def pending_draft(item) -> Revision | None:
 
 def record(*, item, user, data=None, applied=True) -> Revision:
     """Keep a revision of ``item``: what it now holds, or (``applied=False``) a draft."""
-    data = snapshot(item) if data is None else data
+    data = normalized(type(item), snapshot(item) if data is None else data)
     previous = latest(item)
     changed = [
         n for n in item.REVISION_FIELDS if previous is None or previous.data.get(n) != data[n]
@@ -82,7 +94,7 @@ def record(*, item, user, data=None, applied=True) -> Revision:
 def overlay(item, data: dict):
     """Put revision ``data`` on ``item`` in memory (nothing saved), for forms and previews."""
     prefetched = {}
-    for name, value in data.items():
+    for name, value in normalized(type(item), data).items():
         field = item._meta.get_field(name)
         if field.many_to_many:
             prefetched[name] = field.related_model.objects.filter(pk__in=value)
@@ -98,7 +110,7 @@ def overlay(item, data: dict):
 def _apply(revision: Revision, user) -> None:
     item = type(revision.item).objects.select_for_update().get(pk=revision.object_id)
     m2m = {}
-    for name, value in revision.data.items():
+    for name, value in normalized(type(item), revision.data).items():
         field = item._meta.get_field(name)
         if field.many_to_many:
             m2m[name] = value

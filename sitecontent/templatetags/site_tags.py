@@ -14,6 +14,14 @@ def nav_state(current_path: str, link: str) -> str:
 
 
 @register.filter
+def richtext(value):
+    """Editor HTML, sanitized, ready to print: the only way templates show rich text."""
+    from ..richtext import render
+
+    return render(value)
+
+
+@register.filter
 def absolute_url(url: str) -> str:
     """``url`` with the site's address in front when it is a path."""
     from django.conf import settings
