@@ -17,6 +17,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..plaintext import PlainCharField, PlainTextField
 from ..richtext import RichTextField
 from .media import Document, Image
 
@@ -24,12 +25,15 @@ from .media import Document, Image
 class User(AbstractUser):
     """Someone who signs in to the admin. Articles name a user as their author."""
 
-    display_name = models.CharField(
+    # Shown in bylines and feeds, so plain text like every other field editors fill in.
+    first_name = PlainCharField(_("first name"), max_length=150, blank=True)
+    last_name = PlainCharField(_("last name"), max_length=150, blank=True)
+    display_name = PlainCharField(
         max_length=100,
         blank=True,
         help_text=_("The name shown on articles. Falls back to the first and last name."),
     )
-    bio = models.TextField(
+    bio = PlainTextField(
         blank=True,
         max_length=1000,
         help_text=_("A short biography shown under this author's articles (plain text)."),
@@ -181,13 +185,13 @@ class Publishable(models.Model):
 class SeoFields(models.Model):
     """What search engines and link previews show for a content item."""
 
-    seo_title = models.CharField(
+    seo_title = PlainCharField(
         _("SEO title"),
         max_length=70,
         blank=True,
         help_text=_("The title in search results and the browser tab. Defaults to the title."),
     )
-    seo_description = models.CharField(
+    seo_description = PlainCharField(
         _("SEO description"),
         max_length=160,
         blank=True,
@@ -201,11 +205,11 @@ class SeoFields(models.Model):
 class Category(models.Model):
     """A section of the site (News, Guides…). Each article sits in at most one."""
 
-    name = models.CharField(max_length=100, unique=True, help_text=_("Shown in navigation."))
+    name = PlainCharField(max_length=100, unique=True, help_text=_("Shown in navigation."))
     slug = models.SlugField(
         max_length=100, unique=True, help_text=_("Used in the address: /categories/this-slug/.")
     )
-    description = models.TextField(
+    description = PlainTextField(
         blank=True, help_text=_("A sentence or two shown at the top of the category page.")
     )
 
@@ -223,7 +227,7 @@ class Category(models.Model):
 class Tag(models.Model):
     """A free-form label; articles may carry several."""
 
-    name = models.CharField(max_length=60, unique=True, help_text=_("Shown on articles."))
+    name = PlainCharField(max_length=60, unique=True, help_text=_("Shown on articles."))
     slug = models.SlugField(
         max_length=60, unique=True, help_text=_("Used in the address: /tags/this-slug/.")
     )
@@ -241,13 +245,13 @@ class Tag(models.Model):
 class Article(Publishable, SeoFields):
     """A dated piece of writing: news, a guide, a story. Listed newest first."""
 
-    title = models.CharField(max_length=200)
+    title = PlainCharField(max_length=200)
     slug = models.SlugField(
         max_length=200,
         unique=True,
         help_text=_("Used in the address: /articles/this-slug/. Filled in from the title."),
     )
-    summary = models.TextField(
+    summary = PlainTextField(
         max_length=500,
         help_text=_("One or two sentences shown in lists and link previews (plain text)."),
     )
@@ -318,7 +322,7 @@ RESERVED_ROOT_SLUGS = {"static", "media"}
 class Page(Publishable, SeoFields):
     """A standalone page (About, Contact…). Pages nest; their address is the slug path."""
 
-    title = models.CharField(max_length=200)
+    title = PlainCharField(max_length=200)
     slug = models.SlugField(
         max_length=100,
         help_text=_("The last part of the address, e.g. “team” in /about/team/."),

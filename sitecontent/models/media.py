@@ -10,6 +10,8 @@ from django.utils.deconstruct import deconstructible
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from ..plaintext import PlainCharField
+
 
 def safe_filename(filename: str, fallback: str) -> str:
     name = PurePosixPath(filename.replace("\\", "/")).name
@@ -107,7 +109,7 @@ class Image(models.Model):
     from sitecontent.media), so pages build ``srcset`` without touching storage.
     """
 
-    title = models.CharField(max_length=200, help_text=_("For finding the image in the admin."))
+    title = PlainCharField(max_length=200, help_text=_("For finding the image in the admin."))
     file = ImageField(
         upload_to=image_upload_to,
         width_field="width",
@@ -116,13 +118,13 @@ class Image(models.Model):
         validators=[validate_image_size, validate_image_bytes],
         help_text=_("JPEG, PNG, GIF or WebP."),
     )
-    alt_text = models.CharField(
+    alt_text = PlainCharField(
         _("alt text"),
         max_length=250,
         help_text=_("Describe the image for people who cannot see it."),
     )
-    caption = models.CharField(max_length=250, blank=True, help_text=_("Shown under the image."))
-    credit = models.CharField(
+    caption = PlainCharField(max_length=250, blank=True, help_text=_("Shown under the image."))
+    credit = PlainCharField(
         max_length=120, blank=True, help_text=_("Photographer or source, shown with the caption.")
     )
     width = models.PositiveIntegerField(editable=False, default=0)
@@ -159,7 +161,7 @@ class Image(models.Model):
 class Document(models.Model):
     """A file editors attach to content (PDF, office documents, plain text)."""
 
-    title = models.CharField(max_length=200, help_text=_("The link text readers see."))
+    title = PlainCharField(max_length=200, help_text=_("The link text readers see."))
     file = models.FileField(
         upload_to=document_upload_to,
         max_length=255,
@@ -219,7 +221,7 @@ class Upload(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    filename = models.CharField(max_length=255)
+    filename = PlainCharField(max_length=255)
     content_type = models.CharField(max_length=100)
     max_size = models.PositiveBigIntegerField()
     key = models.CharField(max_length=400, unique=True)

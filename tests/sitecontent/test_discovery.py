@@ -64,7 +64,8 @@ class TestRss:
         first = items[0]
         assert first.findtext("link").endswith("/articles/newer-travel/")
         assert first.findtext("link").startswith(("http://", "https://"))
-        assert first.findtext("description") == "Trains & boats"  # escaped once, not twice
+        # HTML, as readers render it: the plain-text summary is escaped for HTML first.
+        assert first.findtext("description") == "Trains &amp; boats"
         assert [c.text for c in first.findall("category")] == ["Rail"]
         published = parsedate_to_datetime(first.findtext("pubDate"))
         assert abs(published - newer.publish_at) < timedelta(seconds=1)
