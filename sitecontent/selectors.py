@@ -52,8 +52,9 @@ def search_articles():
 
 
 def search_pages():
+    """Pages a visitor can reach (the sitemap's and the API's rule), for search."""
     return (
-        Page.objects.live()
+        Page.objects.reachable()
         .select_related("parent")
         .only(
             "title", "slug", "body", "parent_id", "parent__slug", "parent__parent_id", "publish_at"
@@ -131,20 +132,16 @@ def categories_with_live_articles() -> list[Category]:
 
 
 def reachable_pages() -> list[Page]:
-    """Live pages whose parents are all live, parents attached (one query)."""
-    pages = list(Page.objects.live().order_by("menu_order", "title", "pk").defer("search_vector"))
+    """Live pages whose parents are all live (``Page.objects.reachable()``), each with
+    its parent attached so that its address costs no further query (one query)."""
+    pages = list(
+        Page.objects.reachable().order_by("menu_order", "title", "pk").defer("search_vector")
+    )
     by_id = {page.pk: page for page in pages}
-    reachable = []
     for page in pages:
-        node = page
-        while node is not None and node.parent_id is not None:
-            parent = by_id.get(node.parent_id)
-            if parent is not None:
-                node.parent = parent
-            node = parent
-        if node is not None:  # the walk reached a live top-level page
-            reachable.append(page)
-    return reachable
+        if page.parent_id is not None:
+            page.parent = by_id[page.parent_id]  # reachable, so in the list too
+    return pages
 
 
 def page_children(page: Page) -> list[Page]:

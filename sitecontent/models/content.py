@@ -58,14 +58,19 @@ class Status(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
+def live_q(at, prefix: str = "") -> Q:
+    """The condition for being live at ``at``, for the item or (``prefix="parent__"``)
+    a related one."""
+    return Q(**{f"{prefix}is_published": True, f"{prefix}publish_at__lte": at}) & (
+        Q(**{f"{prefix}unpublish_at__isnull": True}) | Q(**{f"{prefix}unpublish_at__gt": at})
+    )
+
+
 class PublishableQuerySet(models.QuerySet):
     """Filters by publication state. ``at`` defaults to now; tests pass a fixed time."""
 
     def live(self, at=None):
-        at = at or timezone.now()
-        return self.filter(is_published=True, publish_at__lte=at).filter(
-            Q(unpublish_at__isnull=True) | Q(unpublish_at__gt=at)
-        )
+        return self.filter(live_q(at or timezone.now()))
 
     def drafts(self):
         return self.filter(is_published=False)
@@ -314,6 +319,22 @@ def _routes_elsewhere(path: str) -> bool:
         return False
 
 
+class PageQuerySet(PublishableQuerySet):
+    def reachable(self, at=None):
+        """Live pages whose every ancestor is live too: the pages a visitor can reach.
+
+        The one rule behind page addresses, the sitemap, search and the API (a live
+        page under a draft or expired parent has no public address). One query: each
+        ancestor level is a join that is either absent or live.
+        """
+        at = at or timezone.now()
+        condition = Q()
+        for depth in range(1, Page.MAX_DEPTH + 1):
+            above = "__".join(["parent"] * depth)
+            condition &= Q(**{f"{above}__isnull": True}) | live_q(at, prefix=f"{above}__")
+        return self.live(at).filter(condition)
+
+
 # Root page slugs may not shadow the site's other addresses. Static and media files are
 # answered before URL routing, so the URLconf cannot tell us about those two.
 RESERVED_ROOT_SLUGS = {"static", "media"}
@@ -359,6 +380,8 @@ class Page(Publishable, SeoFields):
         related_name="owned_pages",
         help_text=_("Who created the page; Editors change only their own."),
     )
+
+    objects = PageQuerySet.as_manager()
 
     REVISION_FIELDS = (
         "title",

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_http_date
 
+from sitecontent import selectors
 from tests.factories import ArticleFactory, CategoryFactory, PageFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -260,3 +261,29 @@ class TestArticleMetadata:
         html = client.get("/").content.decode()
         assert '<link rel="alternate" type="application/rss+xml"' in html
         assert '<link rel="alternate" type="application/atom+xml"' in html
+
+
+def test_search_the_sitemap_and_the_api_reach_the_same_pages(client):
+    """One reachability rule (``Page.objects.reachable``) behind every public list."""
+    now = timezone.now()
+    tree = {"live": PageFactory(slug="a", body="<p>needle</p>")}
+    tree["draft"] = PageFactory(slug="b", is_published=False, publish_at=None, body="<p>needle</p>")
+    tree["soon"] = PageFactory(slug="c", publish_at=now + timedelta(days=1), body="<p>needle</p>")
+    for name, parent in list(tree.items()):
+        child = PageFactory(parent=parent, slug=f"{name}-child", body="<p>needle</p>")
+        PageFactory(parent=child, slug=f"{name}-grandchild", body="<p>needle</p>")
+    expected = {"a", "live-child", "live-grandchild"}
+
+    searched = {page.slug for page in selectors.search_pages().filter(body__contains="needle")}
+    listed = {page["slug"] for page in client.get("/api/v1/pages/").json()["results"]}
+    sitemap = parse_xml(client.get("/sitemap.xml"), "application/xml")
+    mapped = {
+        loc.text.rstrip("/").rsplit("/", 1)[-1]
+        for loc in sitemap.iter(f"{SITEMAP}loc")
+        if "/articles/" not in loc.text and "/categories/" not in loc.text
+    } - {"", "articles", "testserver", "127.0.0.1:8000"}
+    assert searched == listed == expected
+    assert mapped == expected
+    for slug in ("live-child/live-grandchild",):
+        assert client.get(f"/a/{slug}/").status_code == 200
+    assert client.get("/b/draft-child/").status_code == 404

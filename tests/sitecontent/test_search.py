@@ -120,6 +120,21 @@ class TestWhatIsSearched:
         for hidden in ("Draft quokka", "Future quokka", "Expired quokka", "Hidden quokka page"):
             assert hidden not in html
 
+    def test_live_pages_under_a_parent_that_is_not_live_are_not_found(self, client):
+        now = timezone.now()
+        draft = PageFactory(slug="hidden", is_published=False, publish_at=None)
+        expired = PageFactory(
+            slug="gone", publish_at=now - timedelta(days=3), unpublish_at=now - timedelta(days=1)
+        )
+        live = PageFactory(slug="open")
+        PageFactory(title="Wombat under draft", parent=draft)
+        PageFactory(title="Wombat under expired", parent=PageFactory(parent=expired))
+        PageFactory(title="Wombat reachable", parent=PageFactory(parent=live))
+        html = get(client, "wombat").content.decode().split('id="page-results"', 1)[1]
+        assert "Wombat reachable" in html
+        assert "Wombat under draft" not in html
+        assert "Wombat under expired" not in html
+
     def test_no_query_lists_nothing_and_the_page_is_not_indexed(self, client):
         ArticleFactory(title="Anything")
         html = get(client, "").content.decode()
