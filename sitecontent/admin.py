@@ -13,9 +13,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -390,7 +391,25 @@ class DocumentAdmin(DirectUploadMixin, admin.ModelAdmin):
     def download(self, obj):
         if not obj.pk:
             return "—"
-        return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.filename)
+        url = reverse("admin:sitecontent_document_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.filename)
+
+    def get_urls(self):
+        download = path(
+            "<path:object_id>/download/",
+            self.admin_site.admin_view(self.download_view),
+            name="sitecontent_document_download",
+        )
+        return [download, *super().get_urls()]
+
+    def download_view(self, request, object_id):
+        """Staff download any document they may see, public or not (never cached)."""
+        from .views import document_response
+
+        document = self.get_object(request, object_id)
+        if document is None or not self.has_view_permission(request, document):
+            raise Http404
+        return document_response(document)  # admin_view marks it private, never cached
 
     def save_model(self, request, obj, form, change):
         if "file" in form.changed_data:

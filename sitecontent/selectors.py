@@ -4,7 +4,9 @@ Each listing loads its related rows up front, so a page costs the same number of
 queries whether it shows three articles or fifty.
 """
 
-from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
+import re
+
+from django.db.models import OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
 from django.db.models.functions import Greatest
 
 from .models import Article, Category, Page, Tag
@@ -144,6 +146,32 @@ def reachable_pages() -> list[Page]:
     return pages
 
 
+# -- documents ------------------------------------------------------------------
+
+# Where a body links a download: /documents/<pk>/<name> (any host in front of it).
+_DOCUMENT_LINK = re.compile(r"/documents/(\d+)/")
+
+
+def document_is_public(document) -> bool:
+    """Whether the public site shows ``document``: attached to a live article or a
+    reachable page, or linked from one's body. Downloads follow this (a document
+    attached only to drafts is not published by having a sequential id)."""
+    link = f"/documents/{document.pk}/"
+    shown = Q(attachments=document) | Q(body__contains=link)
+    return (
+        Article.objects.live().filter(shown).exists()
+        or Page.objects.reachable().filter(shown).exists()
+    )
+
+
+def document_ids_shown_by(item) -> set[int]:
+    """Documents an article or page shows: its attachments and those its body links."""
+    ids = {int(pk) for pk in _DOCUMENT_LINK.findall(item.body or "")}
+    if item.pk:
+        ids.update(document.pk for document in item.attachments.all())  # prefetched or not
+    return ids
+
+
 def page_children(page: Page) -> list[Page]:
     children = list(Page.objects.live().filter(parent=page).only("title", "slug", "parent_id"))
     for child in children:
@@ -173,6 +201,11 @@ def page_paths(*, url: str, in_navigation: bool) -> set[str]:
     return {EVERY_PAGE} if in_navigation else {f"{url}*", *SITE_WIDE_LISTS}
 
 
+def document_paths(ids) -> set[str]:
+    """Download addresses of documents (each answers 404 once nothing live shows it)."""
+    return {f"/documents/{pk}/*" for pk in ids}
+
+
 def paths_for_item(item) -> set[str]:
     """Paths showing ``item`` (an Article, Page, Category or Tag) as it is now."""
     if isinstance(item, Article):
@@ -180,12 +213,12 @@ def paths_for_item(item) -> set[str]:
             slug=item.slug,
             category_slug=item.category.slug if item.category_id else None,
             tag_slugs=[t.slug for t in item.tags.all()] if item.pk else (),
-        )
+        ) | document_paths(document_ids_shown_by(item))
     if isinstance(item, Page):
         return page_paths(
             url=item.get_absolute_url(),
             in_navigation=item.parent_id is None and item.show_in_menus,
-        )
+        ) | document_paths(document_ids_shown_by(item))
     # Category and tag names appear on every article card and page that lists them.
     return {EVERY_PAGE}
 
@@ -193,14 +226,14 @@ def paths_for_item(item) -> set[str]:
 def paths_showing(*, articles=None, pages=None) -> set[str]:
     """Paths showing any live item of ``articles`` / ``pages`` (querysets): what to
     purge when something they display (a byline, a hero image, a download) changes.
-    Two queries for articles (their tags prefetched), one for pages."""
+    Three queries for articles (tags and downloads prefetched), two for pages."""
     paths = set()
     if articles is not None:
-        live = articles.live().select_related("category").prefetch_related("tags")
+        live = articles.live().select_related("category").prefetch_related("tags", "attachments")
         for article in live:
             paths |= paths_for_item(article)
     if pages is not None:
-        for page in pages.live().select_related("parent"):
+        for page in pages.live().select_related("parent").prefetch_related("attachments"):
             paths |= paths_for_item(page)
     return paths
 
@@ -212,13 +245,8 @@ def paths_showing_image(image) -> set[str]:
 
 def paths_showing_document(document) -> set[str]:
     """Its download address and the live articles and pages listing it."""
-    from django.urls import reverse
-
-    # Not get_absolute_url(): a row whose file is missing has no file name to put in it.
-    address = reverse("sitecontent:document_download", kwargs={"pk": document.pk, "filename": "-"})
-    folder = address.rsplit("/", 1)[0]  # /documents/<pk>
     return {
-        f"{folder}/*",
+        *document_paths([document.pk]),
         *paths_showing(
             articles=Article.objects.filter(attachments=document),
             pages=Page.objects.filter(attachments=document),

@@ -157,8 +157,8 @@ def _due_transitions(since: datetime, now: datetime):
     before their go-live or expiry time are the clock's doing.
     """
     querysets = {
-        Article: Article.objects.select_related("category").prefetch_related("tags"),
-        Page: Page.objects.select_related("parent"),
+        Article: Article.objects.select_related("category").prefetch_related("tags", "attachments"),
+        Page: Page.objects.select_related("parent").prefetch_related("attachments"),
     }
     for queryset in querysets.values():
         for kind, field in (

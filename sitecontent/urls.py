@@ -29,6 +29,11 @@ urlpatterns = [
         name="document_download",
     ),
     path("preview/<str:token>/", views.preview, name="preview"),
+    path(
+        "preview/<str:token>/documents/<int:pk>/<str:filename>",
+        views.preview_document,
+        name="preview_document",
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path("feeds/rss/", _on_first_use("sitecontent.feeds.rss"), name="feed_rss"),
     path("feeds/atom/", _on_first_use("sitecontent.feeds.atom"), name="feed_atom"),

@@ -10,6 +10,8 @@ from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 
+from cms import media_headers
+
 from . import preview as preview_links
 from . import search, selectors
 from .models import Category, Document, Tag
@@ -95,31 +97,40 @@ class PageDetailView(LastModifiedMixin, TemplateView):
         )
 
 
-def document_download(request, pk, filename):
+def document_response(document):
     """A document, always as a download with the type its bytes were checked to be.
 
     On S3 this redirects to the CDN copy (whose stored headers say the same); locally it
-    streams the file.
+    streams the file. Callers decide who may have it and set Cache-Control.
     """
-    document = get_object_or_404(Document, pk=pk)
-    if filename != document.filename:
-        raise Http404("No such document.")
     if isinstance(default_storage, FileSystemStorage):
-        response = FileResponse(
-            default_storage.open(document.file.name, "rb"),
-            as_attachment=True,
-            filename=document.filename,
-            content_type=document.content_type or "application/octet-stream",
-        )
-    else:
-        response = HttpResponseRedirect(document.file.url)
+        # The headers the S3 object and CloudFront give it (type, attachment, nosniff,
+        # a sandboxing CSP), from the stored name as there.
+        response = FileResponse(default_storage.open(document.file.name, "rb"))
+        return media_headers.apply(response, document.file.name)
+    return HttpResponseRedirect(document.file.url)
+
+
+def _document_or_404(pk, filename) -> Document:
+    document = Document.objects.filter(pk=pk).first()
+    if document is None or filename != document.filename:
+        raise Http404("No such document.")
+    return document
+
+
+def document_download(request, pk, filename):
+    """/documents/<id>/<name>: only what the public site shows (selectors.document_is_public);
+    any other document is a 404, the same as one that does not exist."""
+    document = _document_or_404(pk, filename)
+    if not selectors.document_is_public(document):
+        raise Http404("No such document.")
+    response = document_response(document)
     response["Cache-Control"] = "public, max-age=300"
     return response
 
 
-def preview(request, token):
-    """An article or page as it will render, from a signed link; never cached, never
-    indexed, and a 404 once the link is bad or expired."""
+def _previewed_item(token):
+    """The item a preview link shows, its draft laid over it; 404 for a bad link."""
     from django.apps import apps
 
     from . import revisions
@@ -137,6 +148,31 @@ def preview(request, token):
         if revision is None:
             raise Http404("No such preview.")
         revisions.overlay(item, revision.data)
+    return item
+
+
+def _private(response):
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"  # the link is the key: keep it off Referers
+    return response
+
+
+def preview_document(request, token, pk, filename):
+    """A download the previewed item lists, for whoever holds the preview link (the
+    public address answers only for documents the live site shows)."""
+    item = _previewed_item(token)
+    document = _document_or_404(pk, filename)
+    if document.pk not in selectors.document_ids_shown_by(item):
+        raise Http404("No such document.")
+    return _private(document_response(document))
+
+
+def preview(request, token):
+    """An article or page as it will render, from a signed link; never cached, never
+    indexed, and a 404 once the link is bad or expired."""
+    item = _previewed_item(token)
+    model = type(item)
     if model._meta.model_name == "article":
         template, context = "sitecontent/article_detail.html", {"article": item}
     else:
@@ -146,11 +182,10 @@ def preview(request, token):
             "ancestors": item.ancestors(),
             "children": selectors.page_children(item),
         }
-    response = TemplateResponse(request, template, {**context, "preview": True})
-    response["Cache-Control"] = "private, no-store"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"  # the link is the key: keep it off Referers
-    return response
+    response = TemplateResponse(
+        request, template, {**context, "preview": True, "preview_token": token}
+    )
+    return _private(response)
 
 
 class SearchView(ListView):

@@ -89,6 +89,7 @@ def test_document_downloads_as_an_attachment_with_its_checked_type(client):
 
 def test_on_s3_a_download_redirects_to_the_cdn_copy(s3_media, client):
     document = DocumentFactory()
+    ArticleFactory().attachments.add(document)
     response = client.get(document.get_absolute_url())
     assert response.status_code == 302
     assert response["Location"] == f"https://{MEDIA_DOMAIN}/media/{document.file.name}"
