@@ -39,7 +39,7 @@ def image_renditions_create(*, image_id: int) -> str:
         return "exists"
     with default_storage.open(image.file.name, "rb") as original:
         data = original.read()
-    info = media.inspect_image(data)
+    info = media.describe_image(data)
     store = storages["renditions"]
     made = []
     for rendition in media.make_renditions(data, media.rendition_specs(info)):

@@ -1,13 +1,14 @@
 """Direct uploads: editors' browsers send files straight to S3; an S3 event accepts them.
 
 1. ``upload_issue`` checks what the editor says they will send and grants a presigned
-   POST for one key under ``UPLOAD_PREFIX`` (quarantine), for a few minutes, with a
-   size range and the declared content type.
+   POST for one key under ``UPLOAD_PREFIX`` (quarantine), for a few minutes, for exactly
+   the declared size and content type.
 2. The browser posts the file to S3. S3 (not Django) receives the bytes.
 3. S3's ObjectCreated event reaches ``upload_object_created``, which re-checks everything
    (S3 enforces the policy, but moto and misconfigured buckets do not), reads the bytes,
-   and either promotes the file out of quarantine and creates the Image or Document, or
-   deletes it and records why. Nothing under the quarantine prefix is ever served.
+   and either creates the Image (from the bytes as sitecontent.media re-encoded them) or
+   Document (a copy of the checked file), or deletes it and records why. Nothing under
+   the quarantine prefix is ever served, and no uploaded image byte is ever stored.
 
 Deliveries are at least once: the Upload row is locked while its event is handled, and an
 upload that is no longer pending turns a repeat into a no-op.
@@ -24,11 +25,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cms import aws
+from cms import aws, media_headers
 
 from . import media
 from .models import Document, Image, Upload
-from .models.media import document_upload_to, image_upload_to, safe_filename
+from .models.media import PreparedImageFile, document_upload_to, safe_filename
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def upload_issue(*, user, kind: str, filename: str, content_type: str, size: int
         kind=kind,
         filename=filename[:255],
         content_type=content_type,
-        max_size=limit,
+        max_size=size,  # the declared size: the only size the file may have
         key=f"{settings.UPLOAD_PREFIX}{upload_id}/{name}",
         expires_at=timezone.now() + timedelta(minutes=settings.UPLOAD_TOKEN_MINUTES),
         details=clean,
@@ -110,7 +111,7 @@ def upload_issue(*, user, kind: str, filename: str, content_type: str, size: int
         Fields={"Content-Type": content_type, "success_action_status": "201"},
         Conditions=[
             {"Content-Type": content_type},
-            ["content-length-range", 1, limit],
+            ["content-length-range", size, size],
             {"success_action_status": "201"},
         ],
         ExpiresIn=settings.UPLOAD_TOKEN_MINUTES * 60,
@@ -168,41 +169,48 @@ def _fetch(bucket: str, key: str, upload: Upload) -> tuple[bytes, str]:
         raise media.Rejected(_("The uploaded file could not be found.")) from exc
     if head["LastModified"] > upload.expires_at:
         raise media.Rejected(_("The upload permission had expired; upload the file again."))
-    if head["ContentLength"] > upload.max_size:
+    limit = max_size(upload.kind)
+    if head["ContentLength"] > limit:
         raise media.Rejected(
             _("This file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": round(head["ContentLength"] / 2**20, 1), "limit": upload.max_size // 2**20}
+            % {"size": round(head["ContentLength"] / 2**20, 1), "limit": limit // 2**20}
         )
+    _check_declared_size(head["ContentLength"], upload)
     stored_type = head.get("ContentType", "")
     if stored_type != upload.content_type:
         raise media.Rejected(_("The file was sent with a different type than was declared."))
     body = client.get_object(Bucket=bucket, Key=key)["Body"]
     data = body.read(upload.max_size + 1)
-    if len(data) > upload.max_size:
-        raise media.Rejected(_("The file is larger than the limit."))
+    _check_declared_size(len(data), upload)  # (replaced between the two requests?)
     return data, stored_type
+
+
+def _check_declared_size(size: int, upload: Upload) -> None:
+    # Upload.max_size holds the size declared when the upload was granted.
+    if size != upload.max_size:
+        raise media.Rejected(
+            _("The file sent is %(sent)d bytes, not the %(declared)d bytes declared.")
+            % {"sent": size, "declared": upload.max_size}
+        )
 
 
 def _accept(upload: Upload, data: bytes, content_type: str):
     """Validate the bytes, copy the file out of quarantine and create its record."""
     details = upload.details
     if upload.kind == Upload.Kind.IMAGE:
-        info = media.inspect_image(data, filename=upload.filename, declared_type=content_type)
-        name = image_upload_to(None, upload.filename)
-        _promote(upload.key, name, info.content_type, disposition="inline")
+        prepared = media.prepare_image(data, filename=upload.filename, declared_type=content_type)
+        # Written by the storage (with its headers), under a key upload_to makes.
         return Image.objects.create(
             title=details["title"],
             alt_text=details["alt_text"],
             caption=details.get("caption", ""),
             credit=details.get("credit", ""),
-            file=name,
-            width=info.width,
-            height=info.height,
+            file=PreparedImageFile(prepared, upload.filename),
             uploaded_by=upload.uploaded_by,
         )
     info = media.inspect_document(data, filename=upload.filename, declared_type=content_type)
     name = document_upload_to(None, upload.filename)
-    _promote(upload.key, name, info.content_type, disposition="attachment")
+    _promote(upload.key, name)
     return Document.objects.create(
         title=details["title"],
         file=name,
@@ -212,18 +220,17 @@ def _accept(upload: Upload, data: bytes, content_type: str):
     )
 
 
-def _promote(source_key: str, name: str, content_type: str, *, disposition: str) -> None:
-    """Copy into the served location with the type and disposition our checks settled."""
+def _promote(source_key: str, name: str) -> None:
+    """Copy a checked document into the served location (a copy inside S3: a 50 MB file
+    does not pass through Lambda twice), with the headers the storage would store."""
     location = _storage_location()
-    filename = PurePosixPath(name).name
     aws.client("s3").copy_object(
         Bucket=settings.MEDIA_BUCKET,
         Key=f"{location}/{name}" if location else name,
         CopySource={"Bucket": settings.MEDIA_BUCKET, "Key": source_key},
         MetadataDirective="REPLACE",
-        ContentType=content_type,
-        ContentDisposition=f'{disposition}; filename="{filename}"',
         CacheControl=settings.MEDIA_CACHE_CONTROL,
+        **media_headers.object_headers(name),
     )
 
 

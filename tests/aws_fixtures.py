@@ -143,9 +143,9 @@ def s3_media(media_bucket, settings):
     }
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options},
+        "default": {"BACKEND": "cms.storage.MediaStorage", "OPTIONS": options},
         "renditions": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "cms.storage.MediaStorage",
             "OPTIONS": {**options, "file_overwrite": True},
         },
     }

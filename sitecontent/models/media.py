@@ -3,8 +3,10 @@
 import uuid
 from pathlib import PurePosixPath
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import models
 from django.utils.deconstruct import deconstructible
 from django.utils.text import slugify
@@ -63,31 +65,88 @@ def _already_stored(file) -> bool:
 
 
 class ImageField(models.ImageField):
-    """Django's ImageField, minus re-reading a stored file to refresh width and height.
+    """Django's ImageField, storing only re-encoded images, and not re-reading a stored
+    file to refresh width and height.
 
-    Django reads the image header again whenever a form assigns the file, even the one
-    already stored: on S3, a GET for every alt-text edit. A stored file's size was
-    recorded when it arrived and cannot change (keys are unique per upload), so only a
-    new file, or a row without its size yet, is read."""
+    A new file is stored as sitecontent.media.prepare_image wrote it (pre_save), never as
+    uploaded, and its width and height are those of that copy. Django reads the image
+    header again whenever a form assigns the file, even the one already stored: on S3, a
+    GET for every alt-text edit. A stored file's size was recorded when it arrived and
+    cannot change (keys are unique per upload), so only a row without its size is read."""
 
     def update_dimension_fields(self, instance, force=False, *args, **kwargs):
         file = getattr(instance, self.attname)
+        if file and not file._committed:
+            # A new file's size is that of its re-encoded copy, set by pre_save; measuring
+            # the upload here would also open hostile bytes before they are checked.
+            return
         known = all(getattr(instance, f, None) for f in (self.width_field, self.height_field))
         if force and known and file and _already_stored(file):
             return
         super().update_dimension_fields(instance, force, *args, **kwargs)
 
+    def pre_save(self, model_instance, add):
+        """A new file is stored only as sitecontent.media.prepare_image re-encoded it, so
+        no caller (form, upload handler, command, shell) can store an uploader's bytes."""
+        file = getattr(model_instance, self.attname)
+        if file and not file._committed:
+            prepared = _prepared_image(file)
+            setattr(model_instance, self.width_field, prepared.info.width)
+            setattr(model_instance, self.height_field, prepared.info.height)
+            file.save(file.name, PreparedImageFile(prepared, file.name), save=False)
+        return super().pre_save(model_instance, add)
 
-def _check_bytes(file, inspector: str, code: str) -> None:
+    def formfield(self, **kwargs):
+        # A plain file field: Django's image field opens the file with Pillow and answers
+        # any problem with one generic sentence; validate_image_bytes gives the reason.
+        return super(models.ImageField, self).formfield(
+            **{"form_class": ImageUploadField, "max_length": self.max_length, **kwargs}
+        )
+
+
+class ImageUploadField(forms.FileField):
+    def widget_attrs(self, widget):
+        return {
+            **super().widget_attrs(widget),
+            "accept": "image/jpeg,image/png,image/gif,image/webp",
+        }
+
+
+class PreparedImageFile(ContentFile):
+    """An image's bytes as sitecontent.media.prepare_image re-encoded them."""
+
+    def __init__(self, prepared, name):
+        super().__init__(prepared.data, name=name)
+        self.prepared = prepared
+
+
+def _prepared_image(file):
+    """The re-encoded image for a new file: made by the upload handler or the form's
+    validator already (each does it once), else now."""
+    from .. import media
+
+    prepared = getattr(file, "_prepared_image", None) or getattr(file.file, "prepared", None)
+    if prepared is not None:
+        return prepared
+    file.seek(0)
+    try:
+        return media.prepare_image(file.read(), filename=file.name)
+    except media.Rejected as exc:
+        raise ValidationError({"file": str(exc)}, code="invalid_image") from exc
+    finally:
+        file.seek(0)
+
+
+def _check_bytes(file, inspector: str, code: str):
     """The byte checks the S3 upload handler applies (sitecontent.media), for a file
     arriving through a form; a stored one was checked when it arrived."""
     from .. import media
 
     if _already_stored(file):
-        return
+        return None
     file.seek(0)
     try:
-        getattr(media, inspector)(file.read(), filename=file.name)
+        return getattr(media, inspector)(file.read(), filename=file.name)
     except media.Rejected as exc:
         raise ValidationError(str(exc), code=code) from exc
     finally:
@@ -95,7 +154,10 @@ def _check_bytes(file, inspector: str, code: str) -> None:
 
 
 def validate_image_bytes(file):
-    _check_bytes(file, "inspect_image", "invalid_image")
+    # The re-encoded image is kept with the file, for ImageField.pre_save to store.
+    prepared = _check_bytes(file, "prepare_image", "invalid_image")
+    if prepared is not None:
+        file._prepared_image = prepared
 
 
 def validate_document_bytes(file):
@@ -148,6 +210,8 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # Like articles' and pages': changing what live pages show (sitecontent.permissions).
+        permissions = [("publish_image", "Can change anyone's images, those live pages show too")]
 
     def __str__(self):
         return self.title
@@ -182,6 +246,9 @@ class Document(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("publish_document", "Can change anyone's documents, those live pages show too")
+        ]
 
     def __str__(self):
         return self.title

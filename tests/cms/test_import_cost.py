@@ -30,6 +30,8 @@ NOT_FOR_PAGES = (
     "drf_spectacular.openapi",
     "django.test",
     "unittest",
+    # Uploads only: the PDF parser.
+    "pypdf",
 )
 NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
 # In production also: the task framework (pages enqueue nothing; a save imports it), the
@@ -40,6 +42,7 @@ NOT_FOR_PRODUCTION_PAGES = (
     "sitecontent.tasks",
     "nh3",
     "sitecontent.media",
+    "sitecontent.imageformats",
     "sitecontent.renditions",
 )
 

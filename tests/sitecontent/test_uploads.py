@@ -85,7 +85,7 @@ def test_presigned_post_policy_pins_key_size_type_and_expiry(editor_client, s3_m
     conditions = policy["conditions"]
     assert {"key": upload.key} in conditions
     assert upload.key.startswith(f"uploads/{upload.pk}/")
-    assert ["content-length-range", 1, settings.IMAGE_MAX_UPLOAD_SIZE] in conditions
+    assert ["content-length-range", 123_456, 123_456] in conditions  # exactly as declared
     assert {"Content-Type": "image/jpeg"} in conditions
     assert {"bucket": s3_media.bucket} in conditions
     expiry = timezone.datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
@@ -186,6 +186,20 @@ def test_oversize_file_is_refused_even_when_storage_let_it_through(
     assert deliver() == [{"outcomes": ["rejected"]}]
     assert "limit" in Upload.objects.get().reason
     assert s3_media.keys() == []
+
+
+@pytest.mark.parametrize("difference", [-1, 1, 500])
+def test_a_file_of_another_size_than_declared_is_refused(
+    editor_client, s3_media, deliver, difference
+):
+    data = valid_jpeg((300, 200))
+    grant = sign(editor_client, size=len(data) + difference).json()
+    send(grant, "photo.jpg", data, "image/jpeg")  # moto does not enforce the POST policy
+    assert deliver() == [{"outcomes": ["rejected"]}]
+    reason = Upload.objects.get().reason
+    assert f"{len(data)} bytes, not the {len(data) + difference} bytes declared" in reason
+    assert s3_media.keys() == []
+    assert not Image.objects.exists()
 
 
 def test_expired_token_is_refused(editor_client, s3_media, deliver):
