@@ -95,6 +95,31 @@ def test_on_s3_a_download_redirects_to_the_cdn_copy(s3_media, client):
     assert response["Location"] == f"https://{MEDIA_DOMAIN}/media/{document.file.name}"
 
 
+def test_files_saved_through_the_models_are_stored_with_their_serving_headers(s3_media):
+    from cms import aws
+
+    image = ImageFactory(file=ContentFile(valid_jpeg((700, 400)), name="Sea View.jpg"))
+    text = DocumentFactory(
+        file=ContentFile(b"notes\n", name="Notes.txt"), content_type="text/plain"
+    )
+    pdf = DocumentFactory()
+
+    def head(name):
+        return aws.client("s3").head_object(Bucket=s3_media.bucket, Key=f"media/{name}")
+
+    assert head(image.file.name)["ContentDisposition"] == 'inline; filename="sea-view.jpg"'
+    assert head(image.file.name)["ContentType"] == "image/jpeg"
+    assert {head(r["name"])["ContentType"] for r in image.renditions} == {
+        "image/webp",
+        "image/jpeg",
+    }
+    assert head(text.file.name)["ContentType"] == "text/plain; charset=utf-8"
+    assert head(text.file.name)["ContentDisposition"] == 'attachment; filename="notes.txt"'
+    assert head(pdf.file.name)["ContentType"] == "application/pdf"
+    assert head(pdf.file.name)["ContentDisposition"] == 'attachment; filename="report.pdf"'
+    assert all("immutable" in head(f.file.name)["CacheControl"] for f in (image, text, pdf))
+
+
 def test_replacing_an_image_file_purges_and_deletes_only_the_old_files(
     s3_media, django_capture_on_commit_callbacks
 ):

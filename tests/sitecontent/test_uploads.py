@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from sitecontent.models import Document, Image, Upload
 from tests.factories import UserFactory, editor
-from tests.media_corpus import HOSTILE, valid_jpeg, valid_pdf
+from tests.media_corpus import HOSTILE, valid_jpeg, valid_pdf, valid_png
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +137,55 @@ def test_promoted_files_carry_the_checked_type_and_cache_headers(editor_client, 
     assert head["ContentDisposition"] == 'attachment; filename="report.pdf"'
     assert "immutable" in head["CacheControl"]
     assert (document.content_type, document.size) == ("application/pdf", len(valid_pdf()))
+
+
+def head(s3_media, name):
+    from cms import aws
+
+    return aws.client("s3").head_object(Bucket=s3_media.bucket, Key=f"media/{name}")
+
+
+def test_an_uploaded_image_is_stored_only_as_we_re_encoded_it(editor_client, s3_media, deliver):
+    from cms import aws
+    from tests.sitecontent.test_media import MARKER, images_with_marked_metadata
+
+    filename, data = images_with_marked_metadata()[0]  # a JPEG marked in EXIF, XMP, COM, ICC
+    upload(editor_client, s3_media, filename, data, "image/jpeg")
+    assert deliver() == [{"outcomes": ["accepted"]}]
+    image = Image.objects.get()
+    stored = aws.client("s3").get_object(Bucket=s3_media.bucket, Key=f"media/{image.file.name}")
+    written = stored["Body"].read()
+    assert written != data
+    assert MARKER not in written
+    assert written.startswith(b"\xff\xd8")
+    assert (image.width, image.height) == (64, 48)
+
+
+def test_originals_and_renditions_are_stored_inline_with_their_type_and_cache_headers(
+    editor_client, s3_media, deliver
+):
+    upload(editor_client, s3_media, "Harbour.png", valid_png((700, 400)), "image/png")
+    deliver()
+    image = Image.objects.get()
+    original = head(s3_media, image.file.name)
+    assert original["ContentType"] == "image/png"
+    assert original["ContentDisposition"] == 'inline; filename="harbour.png"'
+    assert "immutable" in original["CacheControl"]
+    for rendition in image.renditions:
+        stored = head(s3_media, rendition["name"])
+        assert stored["ContentType"] == f"image/{rendition['format'].lower()}"
+        assert stored["ContentDisposition"].startswith("inline; filename=")
+        assert "immutable" in stored["CacheControl"]
+
+
+def test_an_uploaded_csv_is_stored_as_a_plain_text_download(editor_client, s3_media, deliver):
+    upload(editor_client, s3_media, "Figures.csv", b"a,b\n1,2\n", "text/csv", "document")
+    assert deliver() == [{"outcomes": ["accepted"]}]
+    document = Document.objects.get()
+    stored = head(s3_media, document.file.name)
+    assert stored["ContentType"] == "text/plain; charset=utf-8"
+    assert stored["ContentDisposition"] == 'attachment; filename="figures.csv"'
+    assert document.content_type == "text/csv"  # the kind it was checked to be
 
 
 def test_the_same_event_three_times_makes_one_image_and_one_set_of_renditions(
