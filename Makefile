@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 STAGE ?= dev
 
-.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy clean
+.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy iam-policy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ package: $(VENV)/.created ## Build the Lambda zip for STAGE (default dev) into .
 
 deploy: $(VENV)/.created ## Build, zappa update (FIRST=1: deploy), migrate and smoke-test STAGE
 	$(PY) -m cms.lambda_build deploy $(STAGE) $(if $(FIRST),--first)
+
+iam-policy: $(VENV)/.created ## Print STAGE's IAM policy (also in .build/iam/STAGE.json)
+	$(PY) -m cms.lambda_build iam-policy $(STAGE)
 
 lint: $(VENV)/.dev ## Check style with ruff
 	$(BIN)/ruff check .

@@ -4,6 +4,10 @@
   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html
 - Application Load Balancer target:
   https://docs.aws.amazon.com/elasticloadbalancing/latest/application/lambda-functions.html
+- Lambda function URL (payload 2.0, auth type NONE):
+  https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html
+- CloudFront in front of a REST API: CloudFront's request headers and origin custom
+  headers, https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/RequestAndResponseBehaviorCustomOrigin.html
 - EventBridge scheduled rule:
   https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-scheduler.html
 - S3 notifications are not built here: tests capture the ones moto sends (see
@@ -19,6 +23,10 @@ ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 API_HOST = f"abc123defg.execute-api.{REGION}.amazonaws.com"
 ALB_HOST = f"lambda-cms-alb-1234567890.{REGION}.elb.amazonaws.com"
+FUNCTION_URL_HOST = f"x7lhq2mdsabcdefghijklmnopq0rstuv.lambda-url.{REGION}.on.aws"
+SITE_HOST = "www.example.com"
+# An address of CloudFront's edge, as API Gateway sees the connection from it.
+CLOUDFRONT_EDGE = "130.176.0.10"
 
 
 def _body(body: bytes | str | None):
@@ -146,6 +154,51 @@ def alb(method="GET", path="/", *, query=None, headers=None, body=None, host=ALB
         "body": encoded or "",
         "isBase64Encoded": is_b64,
     }
+
+
+def cloudfront_rest_api(
+    method="GET",
+    path="/",
+    *,
+    viewer="198.51.100.9",
+    viewer_forwarded_for=None,
+    origin_secret=None,
+    headers=None,
+    body=None,
+    stage="dev",
+):
+    """A REST API event for a request that came through the site's CloudFront.
+
+    CloudFront appends the viewer's address to whatever X-Forwarded-For the viewer sent,
+    adds Via and X-Amz-Cf-Id and the origin custom header (X-Origin-Verify, overwriting
+    any the viewer sent), and calls API Gateway by the API's host name; the CloudFront
+    Function of docs/caching.md sets X-Forwarded-Host to the viewer's host. API Gateway
+    then appends the edge's address and sees the edge as the source.
+    """
+    forwarded = [*([viewer_forwarded_for] if viewer_forwarded_for else []), viewer, CLOUDFRONT_EDGE]
+    added = {
+        "Via": "2.0 6e4d0a1b2c3d4e5f6a7b8c9d0e1f2a3b.cloudfront.net (CloudFront)",
+        "X-Amz-Cf-Id": "Yj2Zc0nF3mQp1aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789abcdEF==",
+        "X-Forwarded-For": ", ".join(forwarded),
+        "X-Forwarded-Host": SITE_HOST,
+        **({"X-Origin-Verify": origin_secret} if origin_secret else {}),
+    }
+    event = rest_api(method, path, headers={**(headers or {}), **added}, body=body, stage=stage)
+    event["requestContext"]["identity"]["sourceIp"] = CLOUDFRONT_EDGE
+    return event
+
+
+def function_url(
+    method="GET", path="/", *, query=None, headers=None, cookies=None, body=None,
+    host=FUNCTION_URL_HOST,
+):  # fmt: skip
+    """A Lambda function URL event (payload 2.0, auth type NONE): no stage in the path."""
+    event = http_api(
+        method, path, query=query, headers=headers, cookies=cookies, body=body, host=host
+    )
+    event["requestContext"]["accountId"] = "anonymous"
+    event["headers"]["x-amzn-trace-id"] = "Root=1-6747e1a0-0123456789abcdef01234567"
+    return event
 
 
 def scheduled(rule_name: str):

@@ -85,27 +85,45 @@ def _zappa_handler(zappa_settings_dir):
     return LambdaHandler
 
 
-@pytest.fixture
-def lambda_handler(_zappa_handler, settings):
-    """Call Zappa's ``lambda_handler`` in-process, the way Lambda's runtime calls it."""
+@pytest.fixture(scope="session")
+def _entry_point(_zappa_handler):
+    """The function zappa_settings.json names as the Lambda handler (it wraps Zappa's)."""
+    from django.utils.module_loading import import_string
+
+    return import_string(stage_config()["lambda_handler"])
+
+
+def _invoker(handler, settings):
     from tests import events
 
     settings.ALLOWED_HOSTS = [
         *settings.ALLOWED_HOSTS,
         events.API_HOST,
         events.ALB_HOST,
+        events.FUNCTION_URL_HOST,
         "www.example.com",
     ]
 
     def invoke(event, context=None):
         try:
             with keep_test_connections():
-                return _zappa_handler.lambda_handler(
-                    json.loads(json.dumps(event)), context or LambdaContext()
-                )
+                return handler(json.loads(json.dumps(event)), context or LambdaContext())
         finally:
             # The request set the stage's SCRIPT_NAME as the thread's URL prefix;
             # reverse() in the test itself should not see it.
             set_script_prefix("/")
 
     return invoke
+
+
+@pytest.fixture
+def lambda_handler(_entry_point, settings):
+    """Call the function's handler in-process, the way Lambda's runtime calls it: the
+    entry point zappa_settings.json names, in front of Zappa's ``lambda_handler``."""
+    return _invoker(_entry_point, settings)
+
+
+@pytest.fixture
+def zappa_lambda_handler(_zappa_handler, settings):
+    """Zappa's own handler with nothing in front: what an event would do without ours."""
+    return _invoker(_zappa_handler.lambda_handler, settings)

@@ -24,11 +24,12 @@ RUNTIME_SDK = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.p
 COLD_START = r"""
 import json, os, sys, time
 started = time.perf_counter()
-package, sdk, event = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+package, sdk, event, entry = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 os.chdir(package)
 sys.path[:0] = [package, sdk]
-import handler
-response = handler.lambda_handler(event, None)
+import importlib
+module, _, function = entry.rpartition(".")
+response = getattr(importlib.import_module(module), function)(event, None)
 elapsed = time.perf_counter() - started
 import resource
 print(json.dumps({"status": response["statusCode"], "ms": elapsed * 1000,
@@ -69,15 +70,23 @@ def unpack_like_lambda(zip_path: Path, dest: Path) -> Path:
     return dest
 
 
-def api_event(path="/", host="www.example.com"):
+# What CloudFront's origin custom header carries in production_env (any 32+ characters).
+ORIGIN_SECRET = "cold-start-origin-" + "o" * 32
+
+
+def api_event(path="/", host="www.example.com", origin_secret=ORIGIN_SECRET):
+    """A GET as API Gateway passes it on from CloudFront (with its origin header)."""
     path, _, query = path.partition("?")
     params = dict(urllib.parse.parse_qsl(query)) or None
+    headers = {"Host": host, "X-Forwarded-Proto": "https", "User-Agent": "cold-start"}
+    if origin_secret:
+        headers["X-Origin-Verify"] = origin_secret
     return {
         "resource": "/{proxy+}",
         "path": path,
         "httpMethod": "GET",
-        "headers": {"Host": host, "X-Forwarded-Proto": "https", "User-Agent": "cold-start"},
-        "multiValueHeaders": {"Host": [host], "X-Forwarded-Proto": ["https"]},
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
         "queryStringParameters": params,
         "multiValueQueryStringParameters": {k: [v] for k, v in params.items()} if params else None,
         "pathParameters": {"proxy": path.lstrip("/")},
@@ -88,8 +97,12 @@ def api_event(path="/", host="www.example.com"):
     }
 
 
-def cold_start(package: Path, sdk: Path, *, path="/", env=None, extra_args=()) -> dict:
-    """Answer one request from a fresh interpreter; returns status, body and timing."""
+def cold_start(
+    package: Path, sdk: Path, *, path="/", env=None, extra_args=(), event=None,
+    entry="handler.lambda_handler",
+) -> dict:  # fmt: skip
+    """Answer one request from a fresh interpreter; returns status, body and timing.
+    ``entry`` is the function Lambda calls (zappa_settings.json's lambda_handler)."""
     started = time.perf_counter()
     result = subprocess.run(
         [
@@ -100,7 +113,8 @@ def cold_start(package: Path, sdk: Path, *, path="/", env=None, extra_args=()) -
             COLD_START,
             str(package),
             str(sdk),
-            json.dumps(api_event(path)),
+            json.dumps(event or api_event(path)),
+            entry,
         ],
         capture_output=True,
         text=True,
@@ -119,6 +133,7 @@ def cold_start(package: Path, sdk: Path, *, path="/", env=None, extra_args=()) -
 def production_env(database: Path) -> dict:
     return {
         "SECRET_KEY": "cold-start-" + "x" * 50,
+        "ORIGIN_VERIFY_SECRETS": ORIGIN_SECRET,
         "ALLOWED_HOSTS": "www.example.com",
         "DATABASE_URL": f"sqlite:///{database}",
         "CDN_BACKEND": "cms.cdn.RecordingBackend",

@@ -62,20 +62,41 @@ def rules():
     return {r["Name"]: r for r in client("events").list_rules()["Rules"]}
 
 
-def test_deploy_update_schedule_undeploy_round_trip(zappa):
+def role_policies(function):
+    """The role's policies as IAM returns them: inline by name, and attached managed ones."""
+    iam = client("iam")
+    role = function["Role"].rsplit("/", 1)[-1]
+    inline = {
+        name: iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+    }
+    attached = iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
+    return inline, attached
+
+
+def test_deploy_update_schedule_undeploy_round_trip(zappa, build_copy):
     config = stage_config(STAGE)
+    facts = lambda_build.aws_facts(FUNCTION, config["aws_region"])
+    inputs = lambda_build.policy_inputs(STAGE, config, facts)
+    lambda_build.write_policy(STAGE, inputs, into_build_copy=True)
     zappa("deploy", STAGE)
 
     function = client("lambda").get_function(FunctionName=FUNCTION)["Configuration"]
     assert function["Runtime"] == "python3.13"
-    assert function["Handler"] == "handler.lambda_handler"
+    assert function["Handler"] == "cms.lambda_entry.lambda_handler"
     assert (function["MemorySize"], function["Timeout"]) == (1024, 60)
     assert set(function["Environment"]["Variables"]) >= set(config["aws_environment_variables"])
     assert "SECRET_KEY" not in function["Environment"]["Variables"]
 
-    role_name = function["Role"].rsplit("/", 1)[-1]
-    policy = client("iam").get_role_policy(RoleName=role_name, PolicyName="zappa-permissions")
-    assert policy["PolicyDocument"] == json.loads((ROOT / "zappa_iam_policy.json").read_text())
+    # The stage's own policy, alone: Zappa's default is not attached beside it.
+    inline, attached = role_policies(function)
+    assert list(inline) == ["zappa-permissions"]
+    assert attached == []
+    policy = inline["zappa-permissions"]
+    assert policy == json.loads((build_copy / "zappa_iam_policy.json").read_text())
+    resources = [r for s in policy["Statement"] for r in s["Resource"]]
+    assert f"arn:aws:lambda:eu-west-1:{facts['account_id']}:function:{FUNCTION}" in resources
+    assert [r for r in resources if "lambda-cms-emulator" not in r] == []
 
     assert [api["name"] for api in client("apigateway").get_rest_apis()["items"]] == [FUNCTION]
     [stack] = client("cloudformation").describe_stacks(StackName=FUNCTION)["Stacks"]
@@ -176,17 +197,27 @@ def test_make_deploy_runs_each_step_in_order_and_stops_at_the_first_failure(
         CreateBucketConfiguration={"LocationConstraint": config["aws_region"]},
     )
 
-    update_first = make_deploy(aws, smoke_server.url)  # nothing deployed yet: update fails
+    update_first = make_deploy(aws, smoke_server.url)  # nothing deployed yet: no update
     assert update_first.returncode != 0
-    assert steps(update_first.stdout) == ["update"]
+    assert steps(update_first.stdout) == ["status"]
+    assert "FIRST=1" in update_first.stdout
 
     first = make_deploy(aws, smoke_server.url, "FIRST=1")
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
-    assert steps(first.stdout) == ["deploy", "manage", "status"]
+    # The stage's hosts are wildcards: its address is the API's, known once it exists,
+    # and the deploy sets it on the function (an update right after the first deploy).
+    assert steps(first.stdout) == ["deploy", "status", "update", "manage"]
     assert "emulator deployed and answering" in first.stdout
+    function = client("lambda").get_function(FunctionName=FUNCTION)["Configuration"]
+    api = next(a for a in client("apigateway").get_rest_apis()["items"] if a["name"] == FUNCTION)
+    site_url = function["Environment"]["Variables"]["SITE_URL"]
+    assert site_url == f"https://{api['id']}.execute-api.eu-west-1.amazonaws.com/{STAGE}"
+    inline, attached = role_policies(function)
+    rendered = json.loads((lambda_build.BUILD / "iam" / f"{STAGE}.json").read_text())
+    assert (inline, attached) == ({"zappa-permissions": rendered}, [])
 
     smoke_server.handler.status = 500
     broken = make_deploy(aws, smoke_server.url)
     assert broken.returncode != 0
-    assert steps(broken.stdout) == ["update", "manage", "status"]
+    assert steps(broken.stdout) == ["status", "update", "manage"]
     assert "smoke request answered 500" in broken.stdout + broken.stderr

@@ -9,8 +9,10 @@ import zipfile
 import pytest
 
 from cms.lambda_build import FORBIDDEN_TOP_LEVEL, MAX_ZIP_BYTES
+from tests.lambda_fixtures import stage_config
 from tests.lambda_runtime import (
     ROOT,
+    api_event,
     build_bare_package,
     cold_start,
     production_env,
@@ -26,15 +28,29 @@ pytestmark = pytest.mark.package
 EXTRA_MODULES_BUDGET = 230
 
 
+# Untracked files in the working tree while the package is built, one named like a
+# secret and one not: neither may ship (the build copies tracked files only).
+UNTRACKED = ("secrets.json", "cms/untracked_probe.py")
+# The function Lambda calls, as zappa_settings.json names it.
+ENTRY = stage_config("dev")["lambda_handler"]
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("package")
     zip_path = work / "lambda-cms-dev.zip"
-    subprocess.run(
-        [sys.executable, "-m", "cms.lambda_build", "package", "dev", "--output", str(zip_path)],
-        cwd=ROOT,
-        check=True,
-    )
+    planted = [ROOT / name for name in UNTRACKED]
+    try:
+        for path in planted:
+            path.write_text('{"SECRET_KEY": "planted-by-the-package-test"}\n')
+        subprocess.run(
+            [sys.executable, "-m", "cms.lambda_build", "package", "dev", "--output", str(zip_path)],
+            cwd=ROOT,
+            check=True,
+        )
+    finally:
+        for path in planted:
+            path.unlink(missing_ok=True)
     return {
         "zip": zip_path,
         "tree": unpack_like_lambda(zip_path, work / "tree"),
@@ -54,6 +70,10 @@ def test_zip_is_under_budget_and_carries_no_dev_tools(built):
     assert not top_level & {"tests", "docs", ".ci", "media", "boto3", "botocore"}
     assert "db.sqlite3" not in names
     assert "cms/lambda_build.py" not in names
+    assert "cms/iam_policy.py" not in names
+    assert "zappa_iam_policy.json" not in names
+    assert [name for name in UNTRACKED if name in names] == []
+    assert "cms/lambda_entry.py" in names
     assert "staticfiles/staticfiles.json" in names
     # Zappa's own "__pycache__/*" exclude never matches; ours must, or stale bytecode
     # ships and Zappa plants __init__.py files inside __pycache__ folders.
@@ -64,7 +84,9 @@ def test_bytecode_is_unchecked_so_no_cold_start_recompiles(built):
     pyc = built["tree"] / "django/__pycache__/__init__.cpython-313.pyc"
     flags = struct.unpack("<I", pyc.read_bytes()[4:8])[0]
     assert flags == 0b01  # hash-based, not checked against the (1980-dated) source
-    outcome = cold_start(built["tree"], built["sdk"], env=built["env"], extra_args=["-v"])
+    outcome = cold_start(
+        built["tree"], built["sdk"], env=built["env"], extra_args=["-v"], entry=ENTRY
+    )
     compiled_from_source = [
         line
         for line in outcome["stderr"].splitlines()
@@ -76,10 +98,17 @@ def test_bytecode_is_unchecked_so_no_cold_start_recompiles(built):
 
 
 def test_cold_package_answers_the_home_page_from_the_database(built):
-    outcome = cold_start(built["tree"], built["sdk"], env=built["env"])
+    outcome = cold_start(built["tree"], built["sdk"], env=built["env"], entry=ENTRY)
     assert outcome["status"] == 200
     assert "Latest articles" in outcome["body"]
     assert "Welcome to Lambda CMS" in outcome["body"]
+
+
+@pytest.mark.parametrize("origin_secret", [None, "x" * 40], ids=["no-header", "wrong-secret"])
+def test_cold_package_refuses_what_did_not_come_through_cloudfront(built, origin_secret):
+    event = api_event("/", origin_secret=origin_secret)
+    outcome = cold_start(built["tree"], built["sdk"], env=built["env"], event=event, entry=ENTRY)
+    assert (outcome["status"], outcome["body"]) == (403, "Forbidden\n")
 
 
 @pytest.mark.parametrize(
@@ -92,7 +121,7 @@ def test_cold_package_answers_the_home_page_from_the_database(built):
     ],
 )
 def test_cold_package_serves_the_api_search_and_feeds(built, path, expect):
-    outcome = cold_start(built["tree"], built["sdk"], path=path, env=built["env"])
+    outcome = cold_start(built["tree"], built["sdk"], path=path, env=built["env"], entry=ENTRY)
     assert outcome["status"] == 200, outcome["body"][:500]
     body = outcome["body"]
     if outcome["b64"]:  # Zappa's binary support encodes all but text/* and JSON
@@ -121,7 +150,7 @@ def test_cold_start_imports_little_beyond_a_bare_django_project(built):
     is paid for on each one, and pages must not load the API's or the tools' stack."""
     bare_zip = build_bare_package(built["work"] / "bare", built["work"] / "bare.zip")
     bare = unpack_like_lambda(bare_zip, built["work"] / "bare-tree")
-    ours = set(cold_start(built["tree"], built["sdk"], env=built["env"])["modules"])
+    ours = set(cold_start(built["tree"], built["sdk"], env=built["env"], entry=ENTRY)["modules"])
     theirs = set(cold_start(bare, built["sdk"], env={"AWS_DEFAULT_REGION": "eu-west-1"})["modules"])
     extra = ours - theirs
     print(f"cold start modules: ours {len(ours)}, bare {len(theirs)}, extra {len(extra)}")

@@ -58,16 +58,34 @@ def test_production_like_defaults(stage):
     assert "environment_variables" not in config  # those are baked into the zip
     secrets = {"SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY"}
     assert not secrets & set(config["aws_environment_variables"])
-    assert config.get("touch", True) is (stage != "emulator")
+    # Off where Zappa's request could not succeed: the emulator's URL answers nothing,
+    # and staging's and production's refuse anything that skipped CloudFront.
+    assert config.get("touch", True) is (stage == "dev")
 
 
-def test_the_iam_policy_replaces_zappas_default_and_grants_no_wildcard_actions():
-    policy_file = stage_config("dev")["attach_policy"]
-    policy = json.loads((ROOT / policy_file).read_text())
-    actions = [a for s in policy["Statement"] for a in s["Action"]]
-    assert not [a for a in actions if a == "*" or a.endswith(":*")]
-    resources = [s["Resource"] for s in policy["Statement"]]
-    assert "arn:aws:s3:::*" not in resources
+# Each stage's IAM policy is rendered at deploy time: tests/cms/test_iam_policy.py.
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_stage_declares_how_requests_reach_it(stage):
+    """Dev is API Gateway alone (one proxy, the host as sent, no CloudFront check); the
+    CloudFront-fronted stages keep production settings' defaults (two proxies, the
+    forwarded host, the origin check). Every API is regional: no AWS-managed CloudFront
+    in front adding an X-Forwarded-For entry of its own, and no other front door."""
+    config = stage_config(stage)
+    env = config["aws_environment_variables"]
+    shape = {k: env.get(k) for k in ("TRUSTED_PROXY_COUNT", "USE_X_FORWARDED_HOST",
+                                     "ORIGIN_VERIFY_REQUIRED")}  # fmt: skip
+    if stage in ("dev", "emulator"):
+        assert shape == {"TRUSTED_PROXY_COUNT": "1", "USE_X_FORWARDED_HOST": "false",
+                         "ORIGIN_VERIFY_REQUIRED": "false"}  # fmt: skip
+    else:
+        assert shape == dict.fromkeys(shape)
+        assert config["touch"] is False  # the API Gateway URL refuses by design
+    assert config["endpoint_configuration"] == ["REGIONAL"]
+    assert not config.get("function_url_enabled")
+    assert not config.get("alb_enabled")
+    assert not {"ORIGIN_VERIFY_SECRETS", "SECRET_KEY_FALLBACKS"} & set(env)  # secrets
 
 
 @pytest.mark.parametrize("stage", STAGES)

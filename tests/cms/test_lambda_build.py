@@ -1,0 +1,125 @@
+"""The build's own rules, without building: which files go in, what the package may not
+hold, the placeholders it starts production settings with, and where it smoke-tests.
+(The real zip is built in tests/test_lambda_package.py, the deploy in
+tests/test_deploy_emulator.py.)"""
+
+import http.server
+import subprocess
+import threading
+import zipfile
+
+import pytest
+
+from cms import lambda_build
+from cms.iam_policy import stage_settings
+from tests.cms.test_settings import run
+
+
+def git(*args, cwd):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_only_files_git_tracks_are_copied(tmp_path):
+    git("init", "-q", cwd=tmp_path)
+    (tmp_path / ".gitignore").write_text(".env\n")
+    (tmp_path / "app.py").write_text("print('shipped')\n")
+    git("add", ".gitignore", "app.py", cwd=tmp_path)
+    (tmp_path / "secrets.json").write_text('{"SECRET_KEY": "x"}')  # untracked, not ignored
+    (tmp_path / ".env").write_text("DATABASE_URL=postgres://u:p@h/d\n")  # ignored
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "draft.py").write_text("")
+    assert sorted(lambda_build.project_files(tmp_path)) == [".gitignore", "app.py"]
+
+
+def test_a_tracked_file_deleted_from_the_tree_is_not_copied(tmp_path):
+    git("init", "-q", cwd=tmp_path)
+    (tmp_path / "gone.py").write_text("")
+    git("add", "gone.py", cwd=tmp_path)
+    (tmp_path / "gone.py").unlink()
+    assert lambda_build.project_files(tmp_path) == []
+
+
+def package_zip(path, extra: dict[str, bytes]):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name in ("handler.py", "zappa_settings.py", "manage.py",
+                     "staticfiles/staticfiles.json", "django/__pycache__/x.cpython-313.pyc",
+                     "certifi/cacert.pem"):  # fmt: skip
+            body = b"-----BEGIN CERTIFICATE-----\n" if name.endswith(".pem") else b""
+            archive.writestr(name, body)
+        for name, body in extra.items():
+            archive.writestr(name, body)
+    return path
+
+
+def test_a_package_without_secret_looking_files_passes(tmp_path):
+    lambda_build.check_package(package_zip(tmp_path / "ok.zip", {"cms/settings/base.py": b""}))
+
+
+def test_the_package_check_refuses_secret_looking_files(tmp_path):
+    key = b"-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n"
+    planted = {
+        ".env": b"SECRET_KEY=x",
+        "cms/.env.production": b"x",
+        "secrets.json": b"{}",
+        "deploy/id_ed25519": key,
+        "deploy/site.key": b"x",
+        "certs/server.pem": b"-----BEGIN RSA PRIVATE KEY-----\n",
+        "docs/notes.txt": b"keep this: " + key,
+        "db.sqlite3": b"SQLite format 3\0",
+        ".aws/credentials": b"[default]\naws_secret_access_key = x\n",
+    }
+    with pytest.raises(lambda_build.BuildError) as refused:
+        lambda_build.check_package(package_zip(tmp_path / "bad.zip", planted))
+    message = str(refused.value)
+    assert "secret-looking files inside" in message
+    assert [name for name in planted if name not in message] == []
+    assert "cacert.pem" not in message  # certificates alone are not secrets
+
+
+def test_the_build_starts_production_settings_with_throwaway_keys_that_pass_its_checks():
+    first, second = lambda_build.build_env(), lambda_build.build_env()
+    assert first["SECRET_KEY"] != second["SECRET_KEY"]
+    assert first["ORIGIN_VERIFY_SECRETS"] != second["ORIGIN_VERIFY_SECRETS"]
+    result = run("import django; django.setup(); print('ok')", "cms.settings.production", **first)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    ("stage", "site_url", "through_cloudfront"),
+    [
+        ("dev", "", False),  # a wildcard host: make deploy supplies the API Gateway URL
+        ("emulator", "", False),
+        ("staging", "https://staging.example.com", True),
+        ("production", "https://www.example.com", True),
+    ],
+)
+def test_where_each_stage_is_served_from(stage, site_url, through_cloudfront):
+    config = stage_settings(stage)
+    assert lambda_build.site_url_from_settings(config) == site_url
+    assert lambda_build.requires_cloudfront(config) is through_cloudfront
+
+
+@pytest.fixture
+def refusing_origin():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(403)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_a_refused_smoke_request_to_a_cloudfront_stage_says_to_use_the_site_url(
+    refusing_origin,
+):
+    with pytest.raises(lambda_build.BuildError, match="site URL"):
+        lambda_build.smoke(refusing_origin, stage="production", through_cloudfront=True)
+    with pytest.raises(lambda_build.BuildError, match=r"answered 403$"):
+        lambda_build.smoke(refusing_origin, stage="dev", through_cloudfront=False)
