@@ -178,3 +178,46 @@ def test_the_admin_form_applies_the_same_byte_checks(client, settings):
         refused += 1
     assert refused >= 20
     assert not Image.objects.exists()
+
+
+def test_the_admin_document_form_applies_the_same_byte_checks(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sitecontent.models import Document
+    from tests.factories import editor
+    from tests.media_corpus import HOSTILE
+
+    client.force_login(editor())
+    refused = 0
+    for case, kind, filename, declared, data in HOSTILE:
+        if kind != "document":
+            continue
+        response = client.post(
+            "/admin/sitecontent/document/add/",
+            {"title": "x", "file": SimpleUploadedFile(filename, data, content_type=declared)},
+        )
+        assert response.status_code == 200, case
+        assert "file" in response.context["adminform"].form.errors, case
+        refused += 1
+    assert refused >= 25
+    assert not Document.objects.exists()
+
+
+def test_an_image_added_in_the_admin_is_stored_re_encoded(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import editor
+    from tests.sitecontent.test_media import MARKER, images_with_marked_metadata
+
+    client.force_login(editor())
+    filename, data = images_with_marked_metadata()[1]  # a PNG with text chunks, EXIF, ICC
+    response = client.post(
+        "/admin/sitecontent/image/add/",
+        {"title": "t", "alt_text": "a", "file": SimpleUploadedFile(filename, data, "image/png")},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    image = Image.objects.get()
+    with default_storage.open(image.file.name, "rb") as stored:
+        written = stored.read()
+    assert written != data
+    assert MARKER not in written
