@@ -24,7 +24,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_prose_editor.widgets import AdminProseEditorWidget
 
-from . import services
+from . import (
+    admin_redirects,  # noqa: F401 - registers the redirect admin
+    permissions,
+    services,
+)
 from .admin_revisions import RevisionAdminMixin
 from .admin_uploads import DirectUploadMixin, ImagePickerMixin
 from .models import Article, Category, Document, Image, Page, Status, Tag, Upload, User
@@ -63,12 +67,24 @@ class ScheduleForm(forms.Form):
         return value
 
 
-class PublishableAdmin(RevisionAdminMixin, admin.ModelAdmin):
+class PolicyAdminMixin:
+    """Change and delete as sitecontent.permissions says, for an object (Editors change
+    their own; see there). Without an object (lists, "add") Django's checks stand."""
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return permissions.can_change(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_delete_permission(request)
+        return permissions.can_delete(request.user, obj)
+
+
+class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
     """What articles and pages share: status column and filter, roles, bulk actions,
     revisions and previews (admin_revisions.py)."""
-
-    #: The field naming whose item it is: Editors change only their own.
-    owner_field = ""
 
     actions = ["publish_now", "schedule", "unpublish"]
     formfield_overrides = {
@@ -85,20 +101,7 @@ class PublishableAdmin(RevisionAdminMixin, admin.ModelAdmin):
     # -- roles ---------------------------------------------------------------
 
     def has_publish_permission(self, request) -> bool:
-        return services.can_publish(request.user, self.model)
-
-    def has_change_permission(self, request, obj=None):
-        allowed = super().has_change_permission(request, obj)
-        if allowed and obj is not None and not self.has_publish_permission(request):
-            # Editors change their own items; changes to live ones wait as drafts.
-            return getattr(obj, f"{self.owner_field}_id") == request.user.pk
-        return allowed
-
-    def has_delete_permission(self, request, obj=None):
-        allowed = super().has_delete_permission(request, obj)
-        if allowed and obj is not None and obj.is_published:
-            return self.has_publish_permission(request)
-        return allowed
+        return permissions.can_publish(request.user, self.model)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -228,7 +231,6 @@ class PublishableAdmin(RevisionAdminMixin, admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(PublishableAdmin):
-    owner_field = "author"
     list_display = ["title", "status_badge", "go_live", "author", "category"]
     list_filter = [StatusFilter, "category", "author", "featured", "tags"]
     list_select_related = ["author", "category"]
@@ -272,7 +274,6 @@ class ArticleAdmin(PublishableAdmin):
 
 @admin.register(Page)
 class PageAdmin(PublishableAdmin):
-    owner_field = "owner"
     list_display = ["title", "status_badge", "parent", "show_in_menus", "menu_order"]
     list_filter = [StatusFilter, "show_in_menus"]
     list_select_related = ["parent"]
@@ -320,8 +321,25 @@ class TagAdmin(CategoryAdmin):
     pass
 
 
+class MediaAdminMixin(PolicyAdminMixin):
+    """Images and documents: saved through services.media_save (the same rule again), and a
+    read-only form says why it is read-only."""
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.uploaded_by = request.user
+        services.media_save(item=obj, user=request.user)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if request.method == "GET" else None
+        reason = obj and permissions.why_read_only(request.user, obj)
+        if reason and self.has_view_permission(request, obj):
+            self.message_user(request, reason, messages.INFO)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
 @admin.register(Image)
-class ImageAdmin(ImagePickerMixin, DirectUploadMixin, admin.ModelAdmin):
+class ImageAdmin(MediaAdminMixin, ImagePickerMixin, DirectUploadMixin, admin.ModelAdmin):
     upload_kind = Upload.Kind.IMAGE
     upload_fields = ("title", "alt_text", "caption", "credit")
     list_display = ["thumbnail", "title", "alt_text", "dimensions", "rendition_count", "created_at"]
@@ -368,14 +386,9 @@ class ImageAdmin(ImagePickerMixin, DirectUploadMixin, admin.ModelAdmin):
             ((default_storage.url(r["name"]), r["format"], r["width"]) for r in obj.renditions),
         )
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.uploaded_by = request.user
-        super().save_model(request, obj, form, change)
-
 
 @admin.register(Document)
-class DocumentAdmin(DirectUploadMixin, admin.ModelAdmin):
+class DocumentAdmin(MediaAdminMixin, DirectUploadMixin, admin.ModelAdmin):
     upload_kind = Upload.Kind.DOCUMENT
     upload_fields = ("title",)
     list_display = ["title", "filename", "content_type", "size_display", "created_at"]
@@ -417,8 +430,6 @@ class DocumentAdmin(DirectUploadMixin, admin.ModelAdmin):
 
             obj.content_type = media.DOCUMENT_TYPES.get(media.extension_of(obj.file.name), "")
             obj.size = obj.file.size
-        if not change:
-            obj.uploaded_by = request.user
         super().save_model(request, obj, form, change)
 
 

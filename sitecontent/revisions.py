@@ -21,7 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from .models import Revision
-from .services import can_publish
+from .permissions import can_publish, require_change
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,7 @@ def revision_restore(*, revision: Revision, user) -> Revision:
     """Bring back an older version as the newest revision: applied at once when the user
     may change the item directly, otherwise a draft for a publisher."""
     item = revision.item
+    require_change(user, item)
     restored = record(item=item, user=user, data=dict(revision.data), applied=False)
     if may_change_directly(user, item):
         _apply(restored, user)

@@ -1,8 +1,10 @@
 """The editorial roles and the permissions each one holds.
 
-Editors write: they create and edit content, images and documents but cannot publish,
-schedule or unpublish, and cannot touch items that are live or scheduled. Publishers hold
-everything Editors do plus publishing and deleting.
+Editors write: they create content, images and documents and change their own, but cannot
+publish, schedule or unpublish; their changes to live items wait as drafts, and images and
+documents that live pages show are read-only to them (sitecontent.permissions). They
+manage redirects within the site. Publishers hold everything Editors do to anyone's
+items, plus publishing, deleting and redirects to other sites.
 
 Changing ROLE_PERMISSIONS needs a migration that calls ``sync_role_groups`` again with a
 copy of the new mapping (see 0005_media_roles); a test checks the two agree.
@@ -27,7 +29,10 @@ ROLE_PERMISSIONS = {
         "view_upload",
         "publish_article",
         "publish_page",
+        "publish_image",
+        "publish_document",
         *_REDIRECTS,
+        "redirects.redirect_offsite",
         # The operations panel: task runs (and retrying them), CDN purges.
         "cms.view_taskrun",
         "cms.retry_taskrun",

@@ -152,6 +152,18 @@ def reachable_pages() -> list[Page]:
 _DOCUMENT_LINK = re.compile(r"/documents/(\d+)/")
 
 
+def image_is_public(image) -> bool:
+    """Whether the public site shows ``image``: the hero of a live article, or in the body
+    of a live article or reachable page (by its media-library id or its files' folder)."""
+    in_body = Q(body__contains=f'data-file="{image.pk}"')
+    if image.file:
+        in_body |= Q(body__contains=f"{image.folder}/")
+    return (
+        Article.objects.live().filter(Q(hero_image=image) | in_body).exists()
+        or Page.objects.reachable().filter(in_body).exists()
+    )
+
+
 def document_is_public(document) -> bool:
     """Whether the public site shows ``document``: attached to a live article or a
     reachable page, or linked from one's body. Downloads follow this (a document

@@ -12,18 +12,12 @@ from django.utils.translation import gettext as _
 
 from cms.cdn import collapse_paths, purge_after_commit
 
-from . import selectors
+from . import permissions, selectors
 from .models import Article, ContentTransition, Page, Publishable, SchedulerState
 
 
-def can_publish(user, model) -> bool:
-    """Whether ``user`` may publish, schedule and unpublish items of ``model``."""
-    opts = model._meta
-    return user.has_perm(f"{opts.app_label}.publish_{opts.model_name}")
-
-
 def _require_publish_permission(user, item: Publishable) -> None:
-    if not can_publish(user, type(item)):
+    if not permissions.can_publish(user, type(item)):
         raise PermissionDenied(
             _("You may not publish %(kind)s.") % {"kind": item._meta.verbose_name_plural}
         )
@@ -31,6 +25,22 @@ def _require_publish_permission(user, item: Publishable) -> None:
 
 def _save(item: Publishable) -> Publishable:
     item.full_clean()
+    item.save()
+    return item
+
+
+@transaction.atomic
+def media_save(*, item, user):
+    """Save an image or document ``user`` changed (or added): only their own, and only
+    while no live page shows it, unless they are a publisher (sitecontent.permissions).
+    The rule is checked against what is stored, not what the form holds."""
+    if item.pk is not None:
+        stored = type(item).objects.select_for_update().filter(pk=item.pk).first()
+        permissions.require_change(user, stored or item)
+    elif not user.has_perm(f"sitecontent.add_{item._meta.model_name}"):
+        raise PermissionDenied(
+            _("You may not add %(kind)s.") % {"kind": item._meta.verbose_name_plural}
+        )
     item.save()
     return item
 

@@ -121,8 +121,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    # Answers only 404s: an old address whose slug changed gets a permanent redirect.
-    "django.contrib.redirects.middleware.RedirectFallbackMiddleware",
+    # Answers only 404s: an old address whose slug changed gets a permanent redirect
+    # (django.contrib.redirects', serving only targets sitecontent.redirects allows).
+    "sitecontent.redirects.SafeRedirectFallbackMiddleware",
     # Last, as django-axes asks: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]

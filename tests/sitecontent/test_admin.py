@@ -329,7 +329,7 @@ class TestImageAdmin:
         assert (image.width, image.height) == (300, 40)
 
     def test_a_document_title_can_be_edited(self, editor_client):
-        document = DocumentFactory()
+        document = DocumentFactory(uploaded_by=editor_client.user)
         response = editor_client.post(
             f"/admin/sitecontent/document/{document.pk}/change/", {"title": "Annual report"}
         )
