@@ -75,6 +75,9 @@ def world(db):
         ),
         "purge": CdnPurge.objects.create(paths=["/"], backend="x", reference="r"),
         "redirect": Redirect.objects.create(site_id=1, old_path="/a/", new_path="/b/"),
+        "offsite_redirect": Redirect.objects.create(
+            site_id=1, old_path="/partner/", new_path="https://partner.example/"
+        ),
         "site": Site.objects.get(pk=1),
         "users": users,
     }
@@ -166,7 +169,17 @@ ROWS = [
             ("image picker", lambda w: "/admin/sitecontent/image/picker/", (302, 200, 200, 200)),
         ],
     ),
-    *_model_rows("document", "document"),
+    *_model_rows(
+        "document",
+        "document",
+        extra=[
+            (
+                "document download (staff)",
+                lambda w: f"/admin/sitecontent/document/{w['document'].pk}/download/",
+                EVERYONE,
+            ),
+        ],
+    ),
     *_model_rows("category", "category"),
     *_model_rows("tag", "tag"),
     (
@@ -246,8 +259,14 @@ ROWS = [
     *_superuser_only_rows("axes", "accessfailurelog", "failure_log", add=NOBODY),
     *_operations_record_rows("taskrun", "taskrun"),
     *_operations_record_rows("cdnpurge", "purge"),
-    # Editors manage redirects (the issue asks for it); nobody else's rules apply.
+    # Editors manage redirects within the site; one to another site is a publisher's,
+    # read-only to Editors.
     *_model_rows("redirect", "redirect", app="redirects", delete=EVERYONE),
+    (
+        "off-site redirect delete",
+        lambda w: f"/admin/redirects/redirect/{w['offsite_redirect'].pk}/delete/",
+        (302, 403, 200, 200),
+    ),
     ("operations panel", lambda w: "/admin/operations/", (302, 403, 200, 200)),
     (
         "operations retry (GET)",
@@ -322,11 +341,14 @@ def test_the_matrix_covers_every_admin_address(world):
 
 def _state():
     """What a forged request might try to change."""
-    from sitecontent.models import Article, Image, Page, User
+    from sitecontent.models import Article, Document, Image, Page, User
 
     article = Article.objects.get()
     return (
         article.title,
+        sorted(Image.objects.values_list("title", "alt_text", "file")),
+        sorted(Document.objects.values_list("title", "file")),
+        sorted(Redirect.objects.values_list("old_path", "new_path")),
         article.is_published,
         Page.objects.get().title,
         Image.objects.count(),
@@ -373,6 +395,31 @@ EDITOR_FORGERIES = [
     ),
     ("create a group", lambda w: ("/admin/auth/group/add/", {"name": "Mine"})),
     ("retry a task", lambda w: (f"/admin/operations/tasks/{w['taskrun'].pk}/retry/", {})),
+    (
+        "change someone's image",
+        lambda w: (
+            f"/admin/sitecontent/image/{w['image'].pk}/change/",
+            {"title": "x", "alt_text": "x", "caption": "", "credit": ""},
+        ),
+    ),
+    (
+        "change someone's document",
+        lambda w: (f"/admin/sitecontent/document/{w['document'].pk}/change/", {"title": "x"}),
+    ),
+    (
+        "change an off-site redirect",
+        lambda w: (
+            f"/admin/redirects/redirect/{w['offsite_redirect'].pk}/change/",
+            {"site": 1, "old_path": "/partner/", "new_path": "https://evil.example/"},
+        ),
+    ),
+    (
+        "delete an off-site redirect",
+        lambda w: (
+            f"/admin/redirects/redirect/{w['offsite_redirect'].pk}/delete/",
+            {"post": "yes"},
+        ),
+    ),
     (
         "restore a revision of someone's article",
         lambda w: (
@@ -491,3 +538,26 @@ def test_anonymous_posts_go_to_sign_in_and_change_nothing(world, label, post):
     assert response.status_code == 302, label
     assert response["Location"].startswith(SIGN_IN)
     assert _state() == before
+
+
+@pytest.mark.parametrize("role", ["editor", "publisher", "superuser"])
+def test_changing_ones_own_password_asks_for_the_current_one(world, role):
+    me = world["users"][role]
+    browser = Client()
+    browser.force_login(me)
+    response = browser.get(f"/admin/sitecontent/user/{me.pk}/password/")
+    assert (response.status_code, response["Location"]) == (302, "/admin/password_change/")
+    password_before = type(me).objects.get(pk=me.pk).password
+    new = {"new_password1": "An0ther-long-passphrase", "new_password2": "An0ther-long-passphrase"}
+    refused = browser.post("/admin/password_change/", {**new, "old_password": "not-it"})
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["old_password"]
+    forged = browser.post(
+        f"/admin/sitecontent/user/{me.pk}/password/",
+        {"password1": new["new_password1"], "password2": new["new_password2"]},
+    )
+    assert forged.status_code == 302
+    assert type(me).objects.get(pk=me.pk).password == password_before
+    accepted = browser.post("/admin/password_change/", {**new, "old_password": "pw"})
+    assert accepted.status_code == 302
+    assert type(me).objects.get(pk=me.pk).password != password_before
