@@ -23,13 +23,20 @@ class BaseCDNBackend:
     """Purges paths from a CDN. ``reference`` makes a repeated purge a no-op upstream."""
 
     required_options: tuple[str, ...] = ()
+    # The environment variable production settings read each option from: what an
+    # operator has to set when one is missing.
+    option_variables: dict[str, str] = {}
 
     def __init__(self, **options):
         missing = [name for name in self.required_options if not options.get(name)]
         if missing:
-            raise ImproperlyConfigured(
-                f"{type(self).__name__} needs CDN OPTIONS: {', '.join(missing)}"
+            named = ", ".join(
+                f"{name} (environment variable {self.option_variables[name]})"
+                if name in self.option_variables
+                else name
+                for name in missing
             )
+            raise ImproperlyConfigured(f"{type(self).__name__} needs CDN OPTIONS: {named}")
         self.options = options
 
     def purge(self, paths: list[str], *, reference: str) -> str:
@@ -55,6 +62,7 @@ class CloudFrontBackend(BaseCDNBackend):
     CallerReference with the same paths as the same invalidation, so retries are safe."""
 
     required_options = ("DISTRIBUTION_ID",)
+    option_variables = {"DISTRIBUTION_ID": "CLOUDFRONT_DISTRIBUTION_ID"}
 
     def purge(self, paths, *, reference):
         from . import aws

@@ -16,7 +16,7 @@ def test_collapse_drops_duplicates_and_paths_under_a_wildcard():
 
 
 def test_cloudfront_backend_refuses_to_start_without_a_distribution():
-    with pytest.raises(ImproperlyConfigured, match="DISTRIBUTION_ID"):
+    with pytest.raises(ImproperlyConfigured, match="variable CLOUDFRONT_DISTRIBUTION_ID"):
         cdn.CloudFrontBackend()
 
 
