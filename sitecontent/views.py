@@ -15,6 +15,7 @@ from cms import media_headers
 from . import preview as preview_links
 from . import search, selectors
 from .models import Category, Document, Tag
+from .templatetags.site_tags import absolute_url
 
 
 class HomeView(TemplateView):
@@ -217,7 +218,7 @@ def robots_txt(request):
         "Disallow: /admin/",
         "Disallow: /preview/",
         "Disallow: /search/",
-        f"Sitemap: {settings.SITE_URL}{reverse('sitecontent:sitemap')}",
+        f"Sitemap: {absolute_url(reverse('sitecontent:sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 

@@ -23,10 +23,21 @@ def richtext(value):
 
 @register.filter
 def absolute_url(url: str) -> str:
-    """``url`` with the site's address in front when it is a path."""
-    from django.conf import settings
+    """``url`` with the site's address in front when it is a path.
 
-    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+    SITE_URL holds any path the site lives under (dev: ``https://<api>…/dev``). A path
+    reversed while answering a request on API Gateway's own host already starts with
+    that stage (Zappa's SCRIPT_NAME), so the prefix is taken off rather than doubled.
+    """
+    from django.conf import settings
+    from django.urls import get_script_prefix
+
+    if not url.startswith("/"):
+        return url
+    prefix = get_script_prefix().rstrip("/")
+    if prefix and (url == prefix or url.startswith(f"{prefix}/")):
+        url = url[len(prefix) :] or "/"
+    return f"{settings.SITE_URL}{url}"
 
 
 def _json_for_html(data) -> str:
