@@ -77,12 +77,17 @@ INSTALLED_APPS = [
 AUTH_USER_MODEL = "sitecontent.User"
 # https://django-axes.readthedocs.io/en/latest/4_configuration.html
 # Five wrong passwords for one username from one address lock that pair out for 15
-# minutes; the address comes from X-Forwarded-For as cms/client_ip.py explains.
+# minutes; the address comes from X-Forwarded-For as cms/client_ip.py explains. Twenty
+# for one username from any number of addresses lock the username out (cms.lockout):
+# higher, because anyone can spend a username's tries, and reaching it locks its owner
+# out too.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "cms.lockout.UsernameLimitHandler"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -101,7 +106,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    # First: public requests resolve against the URLconf without the admin's URLs.
+    # First, before anything reads the host or the client's address: refuses requests
+    # that did not come through CloudFront (where required) and drops its secret header.
+    "cms.middleware.CloudFrontOriginMiddleware",
+    # Public requests resolve against the URLconf without the admin's URLs.
     "cms.middleware.PublicURLConfMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # WhiteNoise, built on the first /static/ request (see the module for why).
@@ -214,6 +222,11 @@ SECURE_CSP = {
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Whether a request must carry one of ORIGIN_VERIFY_SECRETS in X-Origin-Verify, the
+# header only the site's CloudFront distribution adds (cms.middleware). Off off Lambda;
+# production settings turn it on and require the secrets.
+ORIGIN_VERIFY_REQUIRED = env.bool("ORIGIN_VERIFY_REQUIRED", default=False)
+ORIGIN_VERIFY_SECRETS = env.list("ORIGIN_VERIFY_SECRETS", default=[])
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 

@@ -1,7 +1,9 @@
 """Production and staging (on Lambda). They differ only by environment variables.
 
-Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL. A missing one stops the cold start
-with a message naming every variable that is missing, not just the first.
+Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, MEDIA_BUCKET, MEDIA_DOMAIN, and
+ORIGIN_VERIFY_SECRETS unless ORIGIN_VERIFY_REQUIRED is off. A missing one stops the cold
+start with a message naming every variable that is missing, not just the first; so does
+a weak SECRET_KEY (or fallback), and a SITE_URL that cannot be known.
 """
 
 from cms import coldstart
@@ -9,6 +11,7 @@ from cms import coldstart
 coldstart.pause()  # until every app is ready (cms.coldstart says why)
 
 import os  # noqa: E402
+import re  # noqa: E402
 
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.utils.csp import CSP  # noqa: E402
@@ -18,6 +21,10 @@ from .base import MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env  # noqa: E402
 
 REQUIRED_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "MEDIA_BUCKET", "MEDIA_DOMAIN")
 _missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
+# Requests must come through CloudFront unless the stage says otherwise (dev).
+ORIGIN_VERIFY_REQUIRED = env.bool("ORIGIN_VERIFY_REQUIRED", default=True)
+if ORIGIN_VERIFY_REQUIRED and not os.environ.get("ORIGIN_VERIFY_SECRETS"):
+    _missing.append("ORIGIN_VERIFY_SECRETS")
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
@@ -27,13 +34,64 @@ if _missing:
 # ------------------------------------------------------------------------------
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
+# Keys that still verify signatures made before a rotation (sessions, preview links).
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+# Django's own rule for a strong key (check W009, django.core.checks.security.base),
+# enforced at start rather than left as a warning nobody reads on Lambda.
+_KEY_MIN_LENGTH, _KEY_MIN_UNIQUE, _KEY_INSECURE_PREFIX = 50, 5, "django-insecure-"
+
+
+def _weakness(key: str) -> str:
+    if key.startswith(_KEY_INSECURE_PREFIX):
+        return f"starts with {_KEY_INSECURE_PREFIX!r}, Django's mark of a generated key"
+    if len(key) < _KEY_MIN_LENGTH:
+        return f"has fewer than {_KEY_MIN_LENGTH} characters"
+    if len(set(key)) < _KEY_MIN_UNIQUE:
+        return f"has fewer than {_KEY_MIN_UNIQUE} different characters"
+    return ""
+
+
+_weak = [
+    f"{name} {why}"
+    for name, key in [("SECRET_KEY", SECRET_KEY)]
+    + [(f"SECRET_KEY_FALLBACKS entry {n}", k) for n, k in enumerate(SECRET_KEY_FALLBACKS, 1)]
+    if (why := _weakness(key))
+]
+if _weak:
+    raise ImproperlyConfigured(
+        "; ".join(_weak) + ". Make one with: python -c "
+        "'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-SITE_URL = env("SITE_URL", default=f"https://{ALLOWED_HOSTS[0].lstrip('.')}").rstrip("/")
+# The public address. Derived from the first ALLOWED_HOSTS entry only when that is one
+# host: a wildcard (".execute-api.…", dev) names no site, and make deploy sets SITE_URL
+# to the stage's API Gateway URL instead (cms.lambda_build).
+SITE_URL = env("SITE_URL", default="").rstrip("/")
+if not SITE_URL:
+    _first_host = ALLOWED_HOSTS[0]
+    if _first_host.startswith(".") or "*" in _first_host:
+        raise ImproperlyConfigured(
+            f"SITE_URL is needed: the first ALLOWED_HOSTS entry ({_first_host!r}) is a "
+            "wildcard, not the site's address"
+        )
+    SITE_URL = f"https://{_first_host}"
+if not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured("SITE_URL must be an https:// address")
 
 # SECURITY
 # ------------------------------------------------------------------------------
+# Only CloudFront adds X-Origin-Verify with one of these (docs/caching.md); anything
+# else is refused before the host or the client address is read
+# (cms.middleware.CloudFrontOriginMiddleware). More than one: a rotation is under way.
+ORIGIN_VERIFY_SECRETS = env.list("ORIGIN_VERIFY_SECRETS", default=[])
+_HEADER_SAFE = re.compile(r"^[A-Za-z0-9_.~+/=-]{32,}$")
+if ORIGIN_VERIFY_REQUIRED and not all(_HEADER_SAFE.match(s) for s in ORIGIN_VERIFY_SECRETS):
+    raise ImproperlyConfigured(
+        "ORIGIN_VERIFY_SECRETS: each comma-separated secret must be at least 32 letters, "
+        "digits or -_.~+/= (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    )
 # CloudFront then API Gateway each append to X-Forwarded-For (see cms/client_ip.py);
-# set 1 for a stage served by API Gateway alone.
+# set 1 for a stage served by API Gateway alone (a regional endpoint, as every stage's is).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=2)
 # https://docs.djangoproject.com/en/6.1/howto/deployment/checklist/
 # TLS ends at CloudFront / API Gateway, which forward the original scheme.
