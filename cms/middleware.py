@@ -1,3 +1,12 @@
+import hmac
+import logging
+
+from django.conf import settings
+from django.http import HttpResponseForbidden
+
+logger = logging.getLogger(__name__)
+
+
 class PublicURLConfMiddleware:
     """Requests outside /admin/ use cms.public_urls, the URLconf without the admin.
 
@@ -16,3 +25,70 @@ class PublicURLConfMiddleware:
         if not (path == "/admin" or path.startswith("/admin/")):
             request.urlconf = self.URLCONF
         return self.get_response(request)
+
+
+class CloudFrontOriginMiddleware:
+    """Serves only requests that came through the site's CloudFront distribution.
+
+    CloudFront adds the origin custom header ``X-Origin-Verify`` to every request it
+    sends to API Gateway (docs/caching.md), overwriting any a viewer sent; nothing else
+    knows its value. With ``ORIGIN_VERIFY_REQUIRED`` on (production settings' default) a
+    request without one of ``ORIGIN_VERIFY_SECRETS`` gets a bare 403 before anything
+    reads its host or client address: the API Gateway URL, a function URL or a load
+    balancer are no way around CloudFront, nor around the X-Forwarded-For entries it
+    vouches for. Any listed secret is accepted, so a new one can be listed before
+    CloudFront sends it and the old one dropped after (docs/deploy.md).
+
+    Required or not, the header is removed from the request, and from the raw event
+    Zappa keeps in it, so no view, error report or log line ever holds the secret.
+    """
+
+    HEADER = "X-Origin-Verify"
+    META_KEY = "HTTP_X_ORIGIN_VERIFY"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.META.pop(self.META_KEY, None)
+        if given is not None:
+            self._scrub_lambda_event(request.META.get("lambda.event"))
+        if settings.ORIGIN_VERIFY_REQUIRED and not self.matches(
+            given, settings.ORIGIN_VERIFY_SECRETS
+        ):
+            return self.refuse(request, "wrong" if given else "missing")
+        return self.get_response(request)
+
+    @staticmethod
+    def matches(given: str | None, secrets) -> bool:
+        if not given:
+            return False
+        offered = given.encode("utf-8", "replace")
+        # Every secret is compared, in constant time, whichever matches.
+        found = False
+        for secret in secrets:
+            found |= hmac.compare_digest(offered, secret.encode())
+        return found
+
+    def _scrub_lambda_event(self, event) -> None:
+        if not isinstance(event, dict):
+            return
+        for key in ("headers", "multiValueHeaders"):
+            headers = event.get(key)
+            if isinstance(headers, dict):
+                for name in [n for n in headers if n.lower() == self.HEADER.lower()]:
+                    del headers[name]
+
+    @staticmethod
+    def refuse(request, why: str):
+        logger.warning(
+            "Refused %s %r: %s origin header (not through CloudFront)",
+            request.method,
+            request.path[:200],
+            why,
+        )
+        response = HttpResponseForbidden("Forbidden\n", content_type="text/plain")
+        # Never kept by CloudFront or a browser: a secret being rotated must not leave
+        # cached refusals behind.
+        response["Cache-Control"] = "no-store"
+        return response

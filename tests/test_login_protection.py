@@ -1,69 +1,272 @@
-"""Brute-force protection on the admin sign-in, behind API Gateway (and CloudFront):
-the client address comes from the proxies' X-Forwarded-For entries, not the forgeable
-left part. Requests go through Zappa's handler as API Gateway events."""
+"""Brute-force protection on the admin sign-in, through every front door Lambda has,
+with the headers each really sends, through Zappa's handler.
 
-import re
+Production and staging (CloudFront, then API Gateway): only requests carrying
+CloudFront's origin secret are served, so the client address is the entry CloudFront
+appended to X-Forwarded-For (TRUSTED_PROXY_COUNT=2) and the host the one its function
+set. Calling API Gateway, a function URL or a load balancer directly gets a 403 before
+the host or address is read, whatever X-Forwarded-Host and X-Forwarded-For say. Dev
+(API Gateway alone): one proxy, and the Host as API Gateway received it.
+
+The attacker makes up a CSRF token pair (Django accepts any one cookie and form field
+that match), so even the form's GET is not needed.
+"""
+
 from urllib.parse import urlencode
 
 import pytest
+from axes.models import AccessAttempt
 
 from tests import events
 from tests.factories import UserFactory
+from tests.lambda_fixtures import stage_config
 
 pytestmark = pytest.mark.django_db
 
+SECRET = "cloudfront-origin-secret-for-tests-0123456789"
+OLD_SECRET = "the-previous-origin-secret-still-accepted-9876"
+SITE = events.SITE_HOST
+TOKEN = "a" * 16 + "B" * 16  # a made-up CSRF secret, sent as cookie and form field
+
+
+def login_body(username, password):
+    return urlencode({"csrfmiddlewaretoken": TOKEN, "username": username, "password": password})
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={TOKEN}"}
+
+
+def via_cloudfront(body, *, client, forged_for=None, secret=SECRET):
+    return events.cloudfront_rest_api(
+        "POST",
+        "/admin/login/",
+        viewer=client,
+        viewer_forwarded_for=forged_for,
+        origin_secret=secret,
+        headers={**FORM, "Origin": f"https://{SITE}"},
+        body=body,
+    )
+
+
+def _direct_headers(client, forged_for, forged_host, origin):
+    """What reaches the function when the caller skips CloudFront: the front door
+    appends the caller's address to whatever X-Forwarded-For the caller sent."""
+    return {
+        **FORM,
+        "X-Forwarded-For": ", ".join([*([forged_for] if forged_for else []), client]),
+        **({"X-Forwarded-Host": forged_host} if forged_host else {}),
+        # CSRF's origin check passes when Origin names the host Django believes in.
+        "Origin": f"https://{origin or forged_host or events.API_HOST}",
+    }
+
+
+def api_gateway(body, *, client, forged_for=None, forged_host=SITE, origin=None):
+    """API Gateway called by its own URL."""
+    headers = _direct_headers(client, forged_for, forged_host, origin)
+    event = events.rest_api("POST", "/admin/login/", headers=headers, body=body)
+    event["requestContext"]["identity"]["sourceIp"] = client
+    return event
+
+
+def function_url(body, *, client, forged_for=None, forged_host=SITE, origin=None):
+    headers = _direct_headers(client, forged_for, forged_host, origin)
+    event = events.function_url(
+        "POST", "/admin/login/", headers=headers, cookies=[f"csrftoken={TOKEN}"], body=body
+    )
+    event["requestContext"]["http"]["sourceIp"] = client
+    return event
+
+
+def load_balancer(body, *, client, forged_for=None, forged_host=SITE, origin=None):
+    headers = _direct_headers(client, forged_for, forged_host, origin)
+    return events.alb("POST", "/admin/login/", headers=headers, body=body)
+
+
+DIRECT = {"api-gateway": api_gateway, "function-url": function_url, "alb": load_balancer}
+
+
+def signed_in(response) -> bool:
+    cookies = response.get("cookies") or [
+        *(response.get("multiValueHeaders") or {}).get("Set-Cookie", []),
+        *([response["headers"]["Set-Cookie"]] if "Set-Cookie" in response.get("headers", {})
+          else []),
+    ]  # fmt: skip
+    return response["statusCode"] == 302 and any(c.startswith("sessionid=") for c in cookies)
+
 
 @pytest.fixture
-def sign_in(lambda_handler, settings):
-    settings.TRUSTED_PROXY_COUNT = 2  # CloudFront, then API Gateway
-    settings.AXES_FAILURE_LIMIT = 3
-    UserFactory(username="ed", password="right-password")
+def users():
+    UserFactory(username="ed", password="right-password", is_staff=True)
+    UserFactory(username="colleague", password="their-password", is_staff=True)
 
-    def attempt(password, forwarded_for):
-        form = lambda_handler(events.rest_api("GET", "/admin/login/"))
-        cookie = next(
-            c for c in form["multiValueHeaders"]["Set-Cookie"] if c.startswith("csrftoken")
-        )
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form["body"])[1]
-        response = lambda_handler(
-            events.rest_api(
-                "POST",
-                "/admin/login/",
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": cookie.split(";")[0],
-                    "Origin": f"https://{events.API_HOST}",
-                    "X-Forwarded-For": forwarded_for,
-                },
-                body=urlencode(
-                    {"csrfmiddlewaretoken": token, "username": "ed", "password": password}
-                ),
+
+@pytest.fixture
+def production_shape(lambda_handler, settings, users):
+    """Staging and production as their settings have them (production.py defaults)."""
+    settings.ORIGIN_VERIFY_REQUIRED = True
+    settings.ORIGIN_VERIFY_SECRETS = [SECRET, OLD_SECRET]
+    settings.TRUSTED_PROXY_COUNT = 2
+    settings.USE_X_FORWARDED_HOST = True
+    settings.ALLOWED_HOSTS = [SITE]
+    settings.CSRF_TRUSTED_ORIGINS = [f"https://{SITE}"]
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_USERNAME_FAILURE_LIMIT = 20
+    return lambda_handler
+
+
+@pytest.fixture
+def dev_shape(lambda_handler, settings, users):
+    """The dev stage, as its variables in zappa_settings.json set it: a regional API
+    Gateway alone."""
+    env = stage_config("dev")["aws_environment_variables"]
+    settings.ORIGIN_VERIFY_REQUIRED = env["ORIGIN_VERIFY_REQUIRED"] == "true"
+    settings.TRUSTED_PROXY_COUNT = int(env["TRUSTED_PROXY_COUNT"])
+    settings.USE_X_FORWARDED_HOST = env["USE_X_FORWARDED_HOST"] == "true"
+    settings.ALLOWED_HOSTS = env["ALLOWED_HOSTS"].split(",")
+    settings.AXES_FAILURE_LIMIT = 5
+    settings.AXES_USERNAME_FAILURE_LIMIT = 20
+    return lambda_handler
+
+
+def review_attack(handler, door):
+    """Finding 3: a forged host and a new forged address on every try, 12 wrong
+    passwords, then the right one."""
+    responses = [
+        handler(door(login_body("ed", "wrong"), client="198.51.100.9", forged_for=f"10.0.0.{n}"))
+        for n in range(12)
+    ]
+    right = handler(
+        door(login_body("ed", "right-password"), client="198.51.100.9", forged_for="10.0.1.1")
+    )
+    return responses, right
+
+
+@pytest.mark.parametrize("door", DIRECT.values(), ids=DIRECT.keys())
+def test_the_reviewed_attack_is_refused_at_every_door_but_cloudfront(production_shape, door):
+    responses, right = review_attack(production_shape, door)
+    assert {r["statusCode"] for r in responses} == {403}
+    assert right["statusCode"] == 403
+    assert not signed_in(right)
+    assert not AccessAttempt.objects.exists()  # nothing got as far as a sign-in
+
+
+@pytest.mark.parametrize("door", DIRECT.values(), ids=DIRECT.keys())
+def test_without_the_origin_check_that_attack_would_sign_in(production_shape, settings, door):
+    """The check above is what stops it: turned off, the forged headers get through."""
+    settings.ORIGIN_VERIFY_REQUIRED = False
+    _, right = review_attack(production_shape, door)
+    assert signed_in(right)
+
+
+def test_a_wrong_secret_is_refused_and_the_previous_one_still_accepted(production_shape):
+    wrong = via_cloudfront(
+        login_body("ed", "right-password"), client="198.51.100.9", secret="x" * 45
+    )
+    assert production_shape(wrong)["statusCode"] == 403
+    rotated = via_cloudfront(
+        login_body("ed", "right-password"), client="198.51.100.9", secret=OLD_SECRET
+    )
+    assert signed_in(production_shape(rotated))
+
+
+def test_through_cloudfront_forged_entries_do_not_escape_the_address_lockout(production_shape):
+    statuses = [
+        production_shape(
+            via_cloudfront(
+                login_body("ed", "wrong"),
+                client="198.51.100.9",
+                forged_for=f"10.0.0.{n}, 192.0.2.{n}",
             )
+        )["statusCode"]
+        for n in range(12)
+    ]
+    assert statuses == [200] * 4 + [429] * 8
+    right = production_shape(
+        via_cloudfront(
+            login_body("ed", "right-password"), client="198.51.100.9", forged_for="203.0.113.99"
         )
-        return response["statusCode"]
-
-    return attempt
-
-
-# What Lambda sees: the client's own (forgeable) entries, then the address CloudFront
-# received the request from, then the CloudFront edge as API Gateway saw it.
-ATTACKER = "198.51.100.9, 130.176.0.10"
-SPOOFING_ATTACKER = "203.0.113.50, 198.51.100.9, 130.176.0.11"
-COLLEAGUE = "192.0.2.77, 130.176.0.10"
+    )
+    assert right["statusCode"] == 429
+    assert not signed_in(right)
 
 
-def test_repeated_wrong_passwords_lock_out_the_address_for_that_user(sign_in):
-    assert [sign_in("wrong", ATTACKER) for _ in range(3)] == [200, 200, 429]
-    assert sign_in("right-password", ATTACKER) == 429  # even the right one, for now
+def test_through_cloudfront_the_user_elsewhere_still_signs_in(production_shape):
+    for _ in range(6):
+        production_shape(via_cloudfront(login_body("ed", "wrong"), client="198.51.100.9"))
+    elsewhere = production_shape(
+        via_cloudfront(login_body("ed", "right-password"), client="192.0.2.77")
+    )
+    assert signed_in(elsewhere)
 
 
-def test_forged_forwarded_for_entries_do_not_escape_the_lockout(sign_in):
-    for _ in range(3):
-        sign_in("wrong", ATTACKER)
-    assert sign_in("right-password", SPOOFING_ATTACKER) == 429
+def spread_attack(handler, tries):
+    """Two wrong passwords for ed from each of many addresses: under the address limit."""
+    for n in range(tries):
+        client = f"198.51.{100 + n // 2}.{n % 2 + 1}"
+        assert handler(via_cloudfront(login_body("ed", "wrong"), client=client))["statusCode"] in (
+            200,
+            429,
+        )
 
 
-def test_someone_else_behind_the_same_edge_can_still_sign_in(sign_in):
-    for _ in range(3):
-        sign_in("wrong", ATTACKER)
-    assert sign_in("right-password", COLLEAGUE) == 302
+def test_one_username_tried_from_many_addresses_is_locked_out(production_shape):
+    spread_attack(production_shape, 20)
+    owner = production_shape(
+        via_cloudfront(login_body("ed", "right-password"), client="192.0.2.77")
+    )
+    assert owner["statusCode"] == 429  # the owner too, until the cool-off: the trade
+    colleague = production_shape(
+        via_cloudfront(login_body("colleague", "their-password"), client="198.51.100.1")
+    )
+    assert signed_in(colleague)  # another user, even from an attacking address
+
+
+def test_below_the_username_limit_its_owner_still_signs_in(production_shape):
+    spread_attack(production_shape, 19)
+    owner = production_shape(
+        via_cloudfront(login_body("ed", "right-password"), client="192.0.2.77")
+    )
+    assert signed_in(owner)
+
+
+def test_dev_locks_out_the_address_api_gateway_saw(dev_shape):
+    statuses = [
+        dev_shape(
+            api_gateway(
+                login_body("ed", "wrong"),
+                client="198.51.100.9",
+                forged_for=f"10.0.0.{n}",
+                forged_host=SITE,
+                origin=events.API_HOST,
+            )
+        )["statusCode"]
+        for n in range(12)
+    ]
+    assert statuses == [200] * 4 + [429] * 8
+    right = dev_shape(
+        api_gateway(
+            login_body("ed", "right-password"),
+            client="198.51.100.9",
+            forged_for="10.0.1.1",
+            forged_host=None,
+        )
+    )
+    assert right["statusCode"] == 429
+    elsewhere = dev_shape(
+        api_gateway(login_body("ed", "right-password"), client="192.0.2.77", forged_host=None)
+    )
+    assert signed_in(elsewhere)
+
+
+def test_dev_ignores_a_forged_forwarded_host(dev_shape):
+    """The Host API Gateway received decides (a forged one would be refused, 400)."""
+    event = events.rest_api("GET", "/admin/login/", headers={"X-Forwarded-Host": "evil.example"})
+    assert dev_shape(event)["statusCode"] == 200
+
+
+def test_the_refusal_comes_before_the_host_is_read(production_shape):
+    event = events.rest_api("GET", "/", headers={"Host": "not-allowed.example"})
+    response = production_shape(event)
+    assert response["statusCode"] == 403  # not the 400 of a disallowed host
+    assert response["body"] == "Forbidden\n"
+    assert response["headers"]["Cache-Control"] == "no-store"

@@ -16,11 +16,14 @@ PRODUCTION_ENV = {
     "CLOUDFRONT_DISTRIBUTION_ID": "E2EXAMPLE123",
     "MEDIA_BUCKET": "lambda-cms-production-media",
     "MEDIA_DOMAIN": "www.example.com",
+    "ORIGIN_VERIFY_SECRETS": "k3J9-xQ2_vL8pR5.tY7~wZ1+aB4/cD6=eF0gH",
 }
 
 
 def run(code_or_args, settings_module, **env):
-    unwanted = {*PRODUCTION_ENV, "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    unwanted = {*PRODUCTION_ENV, "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "SITE_URL",
+                "SECRET_KEY_FALLBACKS", "ORIGIN_VERIFY_REQUIRED", "TRUSTED_PROXY_COUNT",
+                "USE_X_FORWARDED_HOST"}  # fmt: skip
     base = {k: v for k, v in os.environ.items() if k not in unwanted}
     args = code_or_args if isinstance(code_or_args, list) else ["-c", code_or_args]
     return subprocess.run(
@@ -43,6 +46,106 @@ def test_production_refuses_to_start_and_names_every_missing_variable():
     assert "started" not in result.stdout
     for name in ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "MEDIA_BUCKET", "MEDIA_DOMAIN"):
         assert name in result.stderr
+
+
+def without(*names):
+    return {k: v for k, v in PRODUCTION_ENV.items() if k not in names}
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("short-" + "abcdefgh" * 5, "fewer than 50 characters"),
+        ("ab" * 30, "fewer than 5 different characters"),
+        ("django-insecure-" + "q8v!k2#p9s@x7m4n1b6c3z0l5j8h2g7f4d1s9a6w3e0", "django-insecure-"),
+    ],
+    ids=["short", "repetitive", "generated-by-startproject"],
+)
+def test_production_refuses_a_weak_secret_key_without_printing_it(key, why):
+    result = run(SETUP, "cms.settings.production", **{**PRODUCTION_ENV, "SECRET_KEY": key})
+    assert result.returncode != 0
+    message = result.stderr.strip().splitlines()[-1]
+    assert "SECRET_KEY" in message
+    assert why in message
+    assert key not in result.stderr
+
+
+def test_production_refuses_a_weak_fallback_key_and_accepts_strong_ones():
+    strong = PRODUCTION_ENV["SECRET_KEY"][::-1]
+    weak = run(SETUP, "cms.settings.production", **PRODUCTION_ENV,
+               SECRET_KEY_FALLBACKS=f"{strong},too-short")  # fmt: skip
+    assert weak.returncode != 0
+    assert "SECRET_KEY_FALLBACKS entry 2 has fewer than 50 characters" in weak.stderr
+    assert "too-short" not in weak.stderr
+    fine = run(SETUP + "print(len(settings.SECRET_KEY_FALLBACKS))", "cms.settings.production",
+               **PRODUCTION_ENV, SECRET_KEY_FALLBACKS=strong)  # fmt: skip
+    assert fine.returncode == 0, fine.stderr
+    assert fine.stdout.strip() == "1"
+
+
+def test_the_key_rule_is_djangos():
+    from django.core.checks.security import base
+
+    result = run(
+        "import cms.settings.production as p; "
+        "print(p._KEY_MIN_LENGTH, p._KEY_MIN_UNIQUE, p._KEY_INSECURE_PREFIX)",
+        "cms.settings.production",
+        **PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        str(base.SECRET_KEY_MIN_LENGTH),
+        str(base.SECRET_KEY_MIN_UNIQUE_CHARACTERS),
+        base.SECRET_KEY_INSECURE_PREFIX,
+    ]
+
+
+def test_production_requires_the_origin_secret_unless_the_stage_turns_the_check_off():
+    missing = run(SETUP, "cms.settings.production", **without("ORIGIN_VERIFY_SECRETS"))
+    assert missing.returncode != 0
+    assert "ORIGIN_VERIFY_SECRETS" in missing.stderr.strip().splitlines()[-1]
+    weak = run(SETUP, "cms.settings.production", **{**PRODUCTION_ENV,
+               "ORIGIN_VERIFY_SECRETS": "short-secret"})  # fmt: skip
+    assert weak.returncode != 0
+    assert "ORIGIN_VERIFY_SECRETS" in weak.stderr
+    assert "short-secret" not in weak.stderr
+    off = run(SETUP + "print(settings.ORIGIN_VERIFY_REQUIRED)", "cms.settings.production",
+              **without("ORIGIN_VERIFY_SECRETS"), ORIGIN_VERIFY_REQUIRED="false")  # fmt: skip
+    assert off.returncode == 0, off.stderr
+    assert off.stdout.strip() == "False"
+
+
+def test_production_never_derives_the_site_url_from_a_wildcard_host():
+    dev_hosts = {**PRODUCTION_ENV, "ALLOWED_HOSTS": ".execute-api.eu-west-1.amazonaws.com"}
+    refused = run(SETUP, "cms.settings.production", **dev_hosts)
+    assert refused.returncode != 0
+    assert "SITE_URL is needed" in refused.stderr
+    url = "https://abc123defg.execute-api.eu-west-1.amazonaws.com/dev"
+    given = run(SETUP + "print(settings.SITE_URL)", "cms.settings.production", **dev_hosts,
+                SITE_URL=url + "/")  # fmt: skip
+    assert given.returncode == 0, given.stderr
+    assert given.stdout.strip() == url
+    plain = run(SETUP, "cms.settings.production", **dev_hosts, SITE_URL="http://x.example")
+    assert "SITE_URL must be an https:// address" in plain.stderr
+
+
+def test_the_dev_stage_starts_in_its_own_shape():
+    """dev's variables from zappa_settings.json, plus what make deploy and the operator
+    add: API Gateway alone, one proxy, the Host as sent, no CloudFront check."""
+    from tests.lambda_fixtures import stage_config
+
+    env = {**stage_config("dev")["aws_environment_variables"],
+           **without("ORIGIN_VERIFY_SECRETS", "ALLOWED_HOSTS", "MEDIA_BUCKET", "MEDIA_DOMAIN",
+                     "CDN_BACKEND", "CLOUDFRONT_DISTRIBUTION_ID", "CSRF_TRUSTED_ORIGINS"),
+           "SITE_URL": "https://abc123defg.execute-api.eu-west-1.amazonaws.com/dev"}  # fmt: skip
+    result = run(
+        SETUP + "print(settings.TRUSTED_PROXY_COUNT, settings.USE_X_FORWARDED_HOST, "
+        "settings.ORIGIN_VERIFY_REQUIRED, settings.SITE_URL)",
+        "cms.settings.production",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1", "False", "False", env["SITE_URL"]]
 
 
 def test_production_names_only_what_is_missing():
@@ -81,7 +184,10 @@ def test_production_without_a_cdn_distribution_fails_at_start_naming_it():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CLOUDFRONT_DISTRIBUTION_ID"}
     result = run(SETUP, "cms.settings.production", **env)
     assert result.returncode != 0
-    assert "CloudFrontBackend needs CDN OPTIONS: DISTRIBUTION_ID" in result.stderr
+    assert (
+        "CloudFrontBackend needs CDN OPTIONS: DISTRIBUTION_ID "
+        "(environment variable CLOUDFRONT_DISTRIBUTION_ID)" in result.stderr
+    )
 
 
 def test_a_stage_without_cloudfront_can_choose_the_recording_backend():
