@@ -183,6 +183,10 @@ UPLOAD_PREFIX = "uploads/"
 IMAGE_MAX_UPLOAD_SIZE = env.int("IMAGE_MAX_UPLOAD_SIZE", default=20 * 1024 * 1024)
 DOCUMENT_MAX_UPLOAD_SIZE = env.int("DOCUMENT_MAX_UPLOAD_SIZE", default=50 * 1024 * 1024)
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=40_000_000)
+# Frames an animation may have. Re-encoding holds every frame in memory, so all frames
+# together must also stay within IMAGE_MAX_PIXELS; this caps the per-frame work for tiny
+# ones (500 frames is 20 s at 25 frames a second).
+IMAGE_MAX_FRAMES = env.int("IMAGE_MAX_FRAMES", default=500)
 # Minutes a presigned upload stays usable.
 UPLOAD_TOKEN_MINUTES = 5
 # Media keys are unique per upload, so browsers and the CDN may keep them for a year.

@@ -143,11 +143,12 @@ _s3_media = {
     "file_overwrite": False,
     "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
 }
+# cms.storage stores each object's Content-Type and Content-Disposition (cms.media_headers).
 STORAGES = {
     **STORAGES,
-    "default": {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_media},
+    "default": {"BACKEND": "cms.storage.MediaStorage", "OPTIONS": _s3_media},
     "renditions": {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "cms.storage.MediaStorage",
         "OPTIONS": {**_s3_media, "file_overwrite": True},
     },
 }
