@@ -17,6 +17,8 @@ Standard library only: this module runs before any dependency is installed, and 
 excluded from the package (zappa_settings.json, exclude_glob).
 """
 
+from __future__ import annotations  # annotations name cms.iam_policy, absent as a callback
+
 import argparse
 import compileall
 import json
@@ -32,7 +34,10 @@ import time
 import zipfile
 from pathlib import Path
 
-from cms import iam_policy
+try:
+    from cms import iam_policy
+except ImportError:  # Zappa loads this file alone as the zip callback, which needs none of it
+    iam_policy = None
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".build"

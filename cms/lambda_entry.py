@@ -7,7 +7,8 @@ configuration id or an SNS message: it runs those by name too), runs any managem
 command a ``manage`` event names (``shell -c`` included), and copies an event's
 ``stageVariables`` into os.environ, for every later request in the container. Anyone
 allowed lambda:InvokeFunction on the function could run anything with its role and
-database. Only what this project sends gets through here:
+database. Here stage variables (this project sets none on API Gateway) are dropped, and
+only what this project sends gets through:
 
 - HTTP events (API Gateway, function URL, load balancer): Django answers them, behind
   its own checks (cms.middleware refuses those that skipped CloudFront);
@@ -148,8 +149,6 @@ def refusal(event) -> str | None:
         return "the event is not an object"
     if "raw_command" in event:
         return "raw_command events are never run"
-    if event.get("stageVariables"):
-        return "stageVariables would be copied into the environment"
     if ("version" in event and event["version"] == "2.0") or event.get("httpMethod"):
         return None  # Zappa's first two branches: Django answers it
     # Every key Zappa could dispatch on is checked, not only the one it would pick.
@@ -179,7 +178,14 @@ def refusal(event) -> str | None:
 
 def lambda_handler(event, context):
     if why := refusal(event):
-        kind = sorted(event)[:8] if isinstance(event, dict) else type(event).__name__
+        kind = (
+            [str(k)[:40] for k in sorted(event)[:8]]
+            if isinstance(event, dict)
+            else type(event).__name__
+        )
         logger.error("Refused an invocation (keys %s): %s", kind, why)
         return {"refused": why}
+    if dropped := event.pop("stageVariables", None):
+        # Zappa would copy them into os.environ (AWS_ENDPOINT_URL, DJANGO_SETTINGS_MODULE…).
+        logger.warning("Dropped stage variables %s", [str(k)[:40] for k in dropped][:8])
     return LambdaHandler.lambda_handler(event, context)

@@ -5,6 +5,7 @@ tests/test_deploy_emulator.py.)"""
 
 import http.server
 import subprocess
+import sys
 import threading
 import zipfile
 
@@ -13,6 +14,7 @@ import pytest
 from cms import lambda_build
 from cms.iam_policy import stage_settings
 from tests.cms.test_settings import run
+from tests.lambda_fixtures import ROOT
 
 
 def git(*args, cwd):
@@ -123,3 +125,19 @@ def test_a_refused_smoke_request_to_a_cloudfront_stage_says_to_use_the_site_url(
         lambda_build.smoke(refusing_origin, stage="production", through_cloudfront=True)
     with pytest.raises(lambda_build.BuildError, match=r"answered 403$"):
         lambda_build.smoke(refusing_origin, stage="dev", through_cloudfront=False)
+
+
+def test_zappa_can_load_the_zip_callback_from_its_file_alone(tmp_path):
+    """Zappa loads the callback's file as a top-level module, without the project on
+    sys.path (zappa/cli.py, ZappaCLI.callback)."""
+    load = (
+        "import pkgutil, sys; "
+        "loader = pkgutil.get_importer(sys.argv[1]).find_spec('lambda_build').loader; "
+        "print(callable(loader.load_module('lambda_build').add_bytecode))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", load, str(ROOT / "cms")],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
