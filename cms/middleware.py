@@ -53,11 +53,25 @@ class CloudFrontOriginMiddleware:
         given = request.META.pop(self.META_KEY, None)
         if given is not None:
             self._scrub_lambda_event(request.META.get("lambda.event"))
-        if settings.ORIGIN_VERIFY_REQUIRED and not self.matches(
-            given, settings.ORIGIN_VERIFY_SECRETS
-        ):
-            return self.refuse(request, "wrong" if given else "missing")
+        if settings.ORIGIN_VERIFY_REQUIRED:
+            if not self.matches(given, settings.ORIGIN_VERIFY_SECRETS):
+                return self.refuse(request, "wrong" if given else "missing")
+            self._serve_at_site_root(request)
         return self.get_response(request)
+
+    @staticmethod
+    def _serve_at_site_root(request) -> None:
+        """Through CloudFront the site is the root of its own host. CloudFront calls API
+        Gateway by the API's host name, though, so Zappa sets SCRIPT_NAME to the stage
+        (/production), as it must for a visitor on the API's own URL; every link Django
+        reversed would then point at https://www.example.com/production/…, which is no
+        page of the site."""
+        if request.META.get("SCRIPT_NAME"):
+            from django.urls import set_script_prefix
+
+            request.META["SCRIPT_NAME"] = ""
+            request.path = request.path_info
+            set_script_prefix("/")
 
     @staticmethod
     def matches(given: str | None, secrets) -> bool:

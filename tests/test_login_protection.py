@@ -270,3 +270,25 @@ def test_the_refusal_comes_before_the_host_is_read(production_shape):
     assert response["statusCode"] == 403  # not the 400 of a disallowed host
     assert response["body"] == "Forbidden\n"
     assert response["headers"]["Cache-Control"] == "no-store"
+
+
+def test_through_cloudfront_links_name_the_site_not_the_api_stage(production_shape):
+    """CloudFront calls API Gateway by its own host, which makes Zappa prefix the stage
+    (SCRIPT_NAME=/<stage>); the visitor is at the site's root, so links must be too."""
+    from tests.factories import ArticleFactory
+
+    ArticleFactory(slug="hello")
+    page = production_shape(
+        events.cloudfront_rest_api("GET", "/", origin_secret=SECRET, stage="production")
+    )
+    assert page["statusCode"] == 200
+    html = page["body"]
+    assert 'href="/articles/hello/"' in html
+    # Zappa's prefix is the stage it was deployed as (dev, in this suite's settings).
+    assert 'href="/dev/' not in html
+    signed = production_shape(via_cloudfront(login_body("ed", "right-password"), client="1.2.3.4"))
+    assert signed["statusCode"] == 302
+    location = (signed.get("headers") or {}).get("Location") or signed["multiValueHeaders"][
+        "Location"
+    ][0]
+    assert location == "/admin/"
