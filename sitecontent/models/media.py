@@ -64,6 +64,19 @@ def _already_stored(file) -> bool:
     return getattr(file, "_committed", False)
 
 
+class ImageFieldFile(models.fields.files.ImageFieldFile):
+    def save(self, name, content, save=True):
+        """``image.file.save(name, content)`` (seed_demo, a shell) stores content only as
+        sitecontent.media.prepare_image re-encodes it too, as pre_save does for a file
+        assigned and saved with the model."""
+        prepared = getattr(content, "prepared", None) or _prepared_image(content)
+        if not isinstance(content, PreparedImageFile):
+            content = PreparedImageFile(prepared, name)
+        setattr(self.instance, self.field.width_field, prepared.info.width)
+        setattr(self.instance, self.field.height_field, prepared.info.height)
+        super().save(name, content, save)
+
+
 class ImageField(models.ImageField):
     """Django's ImageField, storing only re-encoded images, and not re-reading a stored
     file to refresh width and height.
@@ -73,6 +86,8 @@ class ImageField(models.ImageField):
     header again whenever a form assigns the file, even the one already stored: on S3, a
     GET for every alt-text edit. A stored file's size was recorded when it arrived and
     cannot change (keys are unique per upload), so only a row without its size is read."""
+
+    attr_class = ImageFieldFile
 
     def update_dimension_fields(self, instance, force=False, *args, **kwargs):
         file = getattr(instance, self.attname)
@@ -125,7 +140,9 @@ def _prepared_image(file):
     validator already (each does it once), else now."""
     from .. import media
 
-    prepared = getattr(file, "_prepared_image", None) or getattr(file.file, "prepared", None)
+    prepared = getattr(file, "_prepared_image", None) or getattr(
+        getattr(file, "file", None), "prepared", None
+    )
     if prepared is not None:
         return prepared
     file.seek(0)

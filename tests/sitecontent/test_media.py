@@ -192,6 +192,26 @@ def test_the_model_stores_an_image_only_re_encoded_whoever_saves_it(settings):
 
 
 @pytest.mark.django_db
+def test_saving_a_file_on_the_field_itself_stores_the_re_encoded_copy():
+    """``image.file.save(name, content)`` (seed_demo, a shell) stores and saves at once,
+    never passing through pre_save with an uncommitted file."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from sitecontent.models import Image as ImageRecord
+
+    filename, data = images_with_marked_metadata()[0]
+    record = ImageRecord(title="t", alt_text="a")
+    record.file.save(filename, ContentFile(data, filename))
+    record.refresh_from_db()
+    with default_storage.open(record.file.name, "rb") as stored:
+        written = stored.read()
+    assert written != data
+    assert MARKER not in written
+    assert (record.width, record.height) == (64, 48)
+
+
+@pytest.mark.django_db
 def test_the_model_refuses_hostile_bytes_whoever_saves_them():
     from django.core.exceptions import ValidationError
     from django.core.files.base import ContentFile
