@@ -52,7 +52,7 @@ class CloudFrontOriginMiddleware:
     def __call__(self, request):
         given = request.META.pop(self.META_KEY, None)
         if given is not None:
-            self._scrub_lambda_event(request.META.get("lambda.event"))
+            self._scrub_lambda_event(request)
         if settings.ORIGIN_VERIFY_REQUIRED:
             if not self.matches(given, settings.ORIGIN_VERIFY_SECRETS):
                 return self.refuse(request, "wrong" if given else "missing")
@@ -84,14 +84,23 @@ class CloudFrontOriginMiddleware:
             found |= hmac.compare_digest(offered, secret.encode())
         return found
 
-    def _scrub_lambda_event(self, event) -> None:
+    def _scrub_lambda_event(self, request) -> None:
+        """Django code sees Zappa's raw event as META["lambda.event"]: give it a copy
+        without the header (the caller's dict is left alone: a replayed event, as the
+        benchmarks send, must still carry it)."""
+        event = request.META.get("lambda.event")
         if not isinstance(event, dict):
             return
+        scrubbed = dict(event)
         for key in ("headers", "multiValueHeaders"):
             headers = event.get(key)
             if isinstance(headers, dict):
-                for name in [n for n in headers if n.lower() == self.HEADER.lower()]:
-                    del headers[name]
+                scrubbed[key] = {
+                    name: value
+                    for name, value in headers.items()
+                    if name.lower() != self.HEADER.lower()
+                }
+        request.META["lambda.event"] = scrubbed
 
     @staticmethod
     def refuse(request, why: str):

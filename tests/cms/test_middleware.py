@@ -82,3 +82,12 @@ def test_off_it_refuses_nothing_and_still_drops_the_header(settings):
 
 def test_it_is_the_first_middleware(settings):
     assert settings.MIDDLEWARE[0] == "cms.middleware.CloudFrontOriginMiddleware"
+
+
+def test_the_callers_event_is_left_alone_so_a_replayed_one_is_still_served(required):
+    request = lambda_request(CURRENT)
+    original = request.META["lambda.event"]
+    response, seen = through(request)
+    assert response.status_code == 200
+    assert CURRENT not in repr(seen["lambda.event"])
+    assert original["headers"]["X-Origin-Verify"] == CURRENT
