@@ -75,6 +75,9 @@ def test_zip_is_under_budget_and_carries_no_dev_tools(built):
     assert [name for name in UNTRACKED if name in names] == []
     assert "cms/lambda_entry.py" in names
     assert "staticfiles/staticfiles.json" in names
+    # CloudFront compresses; WhiteNoise's gzip copies would only take space.
+    assert [n for n in names if n.startswith("staticfiles/") and n.endswith(".gz")] == []
+    assert any(n.startswith("staticfiles/css/site.") and n.endswith(".css") for n in names)
     # Zappa's own "__pycache__/*" exclude never matches; ours must, or stale bytecode
     # ships and Zappa plants __init__.py files inside __pycache__ folders.
     assert not [n for n in names if n.endswith("__pycache__/__init__.py")]
