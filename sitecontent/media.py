@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from cms import media_headers
+
 from . import imageformats
 
 logger = logging.getLogger(__name__)
@@ -23,13 +25,10 @@ logger = logging.getLogger(__name__)
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 IMAGE_EXTENSIONS = {"JPEG": {".jpg", ".jpeg"}, "PNG": {".png"}, "GIF": {".gif"}, "WEBP": {".webp"}}
 
+# Extension -> the type a browser declares for it and Document.content_type records: the
+# kinds cms.media_headers serves, with text under its own names (served as text/plain).
 DOCUMENT_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    ".odt": "application/vnd.oasis.opendocument.text",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    **media_headers.DOCUMENT_TYPES,
     ".txt": "text/plain",
     ".csv": "text/csv",
 }
