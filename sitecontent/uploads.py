@@ -99,7 +99,7 @@ def upload_issue(*, user, kind: str, filename: str, content_type: str, size: int
         kind=kind,
         filename=filename[:255],
         content_type=content_type,
-        max_size=size,  # the declared size: the only size the file may have
+        size=size,
         key=f"{settings.UPLOAD_PREFIX}{upload_id}/{name}",
         expires_at=timezone.now() + timedelta(minutes=settings.UPLOAD_TOKEN_MINUTES),
         details=clean,
@@ -180,17 +180,16 @@ def _fetch(bucket: str, key: str, upload: Upload) -> tuple[bytes, str]:
     if stored_type != upload.content_type:
         raise media.Rejected(_("The file was sent with a different type than was declared."))
     body = client.get_object(Bucket=bucket, Key=key)["Body"]
-    data = body.read(upload.max_size + 1)
+    data = body.read(upload.size + 1)
     _check_declared_size(len(data), upload)  # (replaced between the two requests?)
     return data, stored_type
 
 
 def _check_declared_size(size: int, upload: Upload) -> None:
-    # Upload.max_size holds the size declared when the upload was granted.
-    if size != upload.max_size:
+    if size != upload.size:
         raise media.Rejected(
             _("The file sent is %(sent)d bytes, not the %(declared)d bytes declared.")
-            % {"sent": size, "declared": upload.max_size}
+            % {"sent": size, "declared": upload.size}
         )
 
 

@@ -65,7 +65,7 @@ def world(db):
             kind="image",
             filename="x.jpg",
             content_type="image/jpeg",
-            max_size=1,
+            size=1,
             key="uploads/x/x.jpg",
             expires_at="2030-01-01T00:00Z",
             uploaded_by=someone,

@@ -307,7 +307,9 @@ class Upload(models.Model):
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     filename = PlainCharField(max_length=255)
     content_type = models.CharField(max_length=100)
-    max_size = models.PositiveBigIntegerField()
+    size = models.PositiveBigIntegerField(
+        help_text=_("Bytes declared when the upload was granted: the file must be exactly this.")
+    )
     key = models.CharField(max_length=400, unique=True)
     expires_at = models.DateTimeField()
     details = models.JSONField(default=dict, help_text=_("Title, alt text… for the record."))
