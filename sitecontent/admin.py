@@ -330,12 +330,11 @@ class MediaAdminMixin(PolicyAdminMixin):
             obj.uploaded_by = request.user
         services.media_save(item=obj, user=request.user)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id) if request.method == "GET" else None
-        reason = obj and permissions.why_read_only(request.user, obj)
-        if reason and self.has_view_permission(request, obj):
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        reading = change and obj is not None and request.method == "GET"
+        if reading and (reason := permissions.why_read_only(request.user, obj)):
             self.message_user(request, reason, messages.INFO)
-        return super().change_view(request, object_id, form_url, extra_context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(Image)

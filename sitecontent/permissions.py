@@ -55,9 +55,16 @@ def in_live_use(item) -> bool:
 
     if item.pk is None:
         return False
-    if item._meta.model_name == "image":
-        return selectors.image_is_public(item)
-    return selectors.document_is_public(item)
+    # The admin asks several times while it builds one form: ask the database once per
+    # instance (an instance lives for one request; services check a freshly loaded one).
+    if "_in_live_use" not in item.__dict__:
+        public = (
+            selectors.image_is_public
+            if item._meta.model_name == "image"
+            else (selectors.document_is_public)
+        )
+        item.__dict__["_in_live_use"] = public(item)
+    return item.__dict__["_in_live_use"]
 
 
 def why_read_only(user, item) -> str | None:

@@ -89,3 +89,15 @@ def test_the_service_refuses_an_editor_whatever_called_it(editor_client):
         services.media_save(item=image, user=editor_client.user)
     image.refresh_from_db()
     assert image.alt_text != "Changed in code"
+
+
+def test_the_read_only_form_asks_once_whether_live_pages_show_the_image(editor_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    image = ImageFactory(uploaded_by=editor_client.user)
+    ArticleFactory(hero_image=image)
+    with CaptureQueriesContext(connection) as queries:
+        editor_client.get(f"/admin/sitecontent/image/{image.pk}/change/")
+    live_checks = [q for q in queries.captured_queries if '"hero_image_id"' in q["sql"]]
+    assert len(live_checks) == 1
