@@ -148,7 +148,8 @@ def reachable_pages() -> list[Page]:
 
 # -- documents ------------------------------------------------------------------
 
-# Where a body links a download: /documents/<pk>/<name> (any host in front of it).
+# Where a body links a download: /documents/<pk>/<name> (any host in front of it), the
+# shape document_address_prefix gives.
 _DOCUMENT_LINK = re.compile(r"/documents/(\d+)/")
 
 
@@ -164,12 +165,21 @@ def image_is_public(image) -> bool:
     )
 
 
+def document_address_prefix(pk) -> str:
+    """``/documents/<pk>/``: what every download address of a document starts with, on
+    the site (from the URLconf, without a stage's script prefix; not get_absolute_url(),
+    which needs the row and its file name)."""
+    from django.urls import get_script_prefix, reverse
+
+    address = reverse("sitecontent:document_download", kwargs={"pk": pk, "filename": "-"})
+    return "/" + address[len(get_script_prefix()) : -len("-")]
+
+
 def document_is_public(document) -> bool:
     """Whether the public site shows ``document``: attached to a live article or a
     reachable page, or linked from one's body. Downloads follow this (a document
     attached only to drafts is not published by having a sequential id)."""
-    link = f"/documents/{document.pk}/"
-    shown = Q(attachments=document) | Q(body__contains=link)
+    shown = Q(attachments=document) | Q(body__contains=document_address_prefix(document.pk))
     return (
         Article.objects.live().filter(shown).exists()
         or Page.objects.reachable().filter(shown).exists()
@@ -215,7 +225,7 @@ def page_paths(*, url: str, in_navigation: bool) -> set[str]:
 
 def document_paths(ids) -> set[str]:
     """Download addresses of documents (each answers 404 once nothing live shows it)."""
-    return {f"/documents/{pk}/*" for pk in ids}
+    return {f"{document_address_prefix(pk)}*" for pk in ids}
 
 
 def paths_for_item(item) -> set[str]:
