@@ -36,9 +36,17 @@ DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 # Keys that still verify signatures made before a rotation (sessions, preview links).
 SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
-# Django's own rule for a strong key (check W009, django.core.checks.security.base),
-# enforced at start rather than left as a warning nobody reads on Lambda.
-_KEY_MIN_LENGTH, _KEY_MIN_UNIQUE, _KEY_INSECURE_PREFIX = 50, 5, "django-insecure-"
+# Django's own rule for a strong key (check W009), enforced at start rather than left
+# as a warning nobody reads on Lambda. (Django imports that module at setup anyway.)
+from django.core.checks.security.base import (  # noqa: E402
+    SECRET_KEY_INSECURE_PREFIX as _KEY_INSECURE_PREFIX,
+)
+from django.core.checks.security.base import (  # noqa: E402
+    SECRET_KEY_MIN_LENGTH as _KEY_MIN_LENGTH,
+)
+from django.core.checks.security.base import (  # noqa: E402
+    SECRET_KEY_MIN_UNIQUE_CHARACTERS as _KEY_MIN_UNIQUE,
+)
 
 
 def _weakness(key: str) -> str:
