@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 STAGE ?= dev
 
-.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy iam-policy clean
+.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy iam-policy infra infra-template infra-lint destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -67,6 +67,18 @@ deploy: $(VENV)/.created ## Build, zappa update (FIRST=1: deploy), migrate and s
 
 iam-policy: $(VENV)/.created ## Print STAGE's IAM policy (also in .build/iam/STAGE.json)
 	$(PY) -m cms.lambda_build iam-policy $(STAGE)
+
+infra-template: $(VENV)/.runtime ## Write STAGE's CloudFormation template(s) to .build/infra/ (no AWS call)
+	$(PY) -m infra template $(STAGE)
+
+infra: $(VENV)/.runtime ## Create or update STAGE's stack: change-set preview, then apply
+	$(PY) -m infra apply $(STAGE)
+
+destroy: $(VENV)/.runtime ## Remove STAGE: function and stack (media and database kept unless DELETE_DATA=1)
+	$(PY) -m infra destroy $(STAGE) $(if $(DELETE_DATA),--delete-data)
+
+infra-lint: $(VENV)/.dev ## cfn-lint and checkov on every stage's template
+	$(PY) -m infra.lint
 
 lint: $(VENV)/.dev ## Check style with ruff
 	$(BIN)/ruff check .
