@@ -1,9 +1,19 @@
 """Production and staging (on Lambda). They differ only by environment variables.
 
-Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, MEDIA_BUCKET, MEDIA_DOMAIN, and
-ORIGIN_VERIFY_SECRETS unless ORIGIN_VERIFY_REQUIRED is off. A missing one stops the cold
-start with a message naming every variable that is missing, not just the first; so does
-a weak SECRET_KEY (or fallback), and a SITE_URL that cannot be known.
+Required: ALLOWED_HOSTS, MEDIA_BUCKET, MEDIA_DOMAIN, and three secrets, each given one
+way or the other, never both:
+
+- the Django key: DJANGO_SECRET_ARN (on Lambda), or SECRET_KEY (and SECRET_KEY_FALLBACKS);
+- the database: DATABASE_SECRET_ARN with DATABASE_HOST and DATABASE_NAME (DATABASE_PORT
+  defaults to 5432), or DATABASE_URL;
+- the origin header's secrets, unless ORIGIN_VERIFY_REQUIRED is off:
+  ORIGIN_VERIFY_SECRET_ARN, or ORIGIN_VERIFY_SECRETS.
+
+The *_ARN variables name Secrets Manager secrets (cms.secrets reads and caches them for
+SECRETS_TTL seconds, so a rotation needs no deploy); the plain ones are for tests and
+local rehearsals. A missing one stops the cold start with a message naming every
+variable that is missing, not just the first; so does a weak SECRET_KEY (or fallback),
+an unreadable secret, and a SITE_URL that cannot be known.
 """
 
 from cms import coldstart
@@ -11,65 +21,93 @@ from cms import coldstart
 coldstart.pause()  # until every app is ready (cms.coldstart says why)
 
 import os  # noqa: E402
-import re  # noqa: E402
 
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.utils.csp import CSP  # noqa: E402
 
+from cms import secrets as _secrets  # noqa: E402
+
 from .base import *  # noqa: F403, E402
 from .base import MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env  # noqa: E402
 
-REQUIRED_ENV = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "MEDIA_BUCKET", "MEDIA_DOMAIN")
-_missing = [name for name in REQUIRED_ENV if not os.environ.get(name)]
+# Each requirement is met by any one of its variables.
+REQUIRED_ENV = (
+    ("SECRET_KEY", _secrets.DJANGO_ARN),
+    ("ALLOWED_HOSTS",),
+    ("DATABASE_URL", _secrets.DATABASE_ARN),
+    ("MEDIA_BUCKET",),
+    ("MEDIA_DOMAIN",),
+)
 # Requests must come through CloudFront unless the stage says otherwise (dev).
 ORIGIN_VERIFY_REQUIRED = env.bool("ORIGIN_VERIFY_REQUIRED", default=True)
-if ORIGIN_VERIFY_REQUIRED and not os.environ.get("ORIGIN_VERIFY_SECRETS"):
-    _missing.append("ORIGIN_VERIFY_SECRETS")
+# A secret given both ways: which one wins would be a guess, and the plain one should
+# not be on a Lambda function at all.
+_both = [
+    f"{plain} and {arn}"
+    for plain, arn in [
+        ("SECRET_KEY", _secrets.DJANGO_ARN),
+        ("SECRET_KEY_FALLBACKS", _secrets.DJANGO_ARN),
+        ("DATABASE_URL", _secrets.DATABASE_ARN),
+        ("ORIGIN_VERIFY_SECRETS", _secrets.ORIGIN_ARN),
+    ]
+    if os.environ.get(plain) and os.environ.get(arn)
+]
+if _both:
+    raise ImproperlyConfigured(
+        "Each secret is given one way, not both: "
+        + "; ".join(_both)
+        + " are set. Keep the *_ARN one (Secrets Manager) and unset the other."
+    )
+_required = list(REQUIRED_ENV)
+if ORIGIN_VERIFY_REQUIRED:
+    _required.append(("ORIGIN_VERIFY_SECRETS", _secrets.ORIGIN_ARN))
+if os.environ.get(_secrets.DATABASE_ARN):
+    _required += [("DATABASE_HOST",), ("DATABASE_NAME",)]
+_missing = [" or ".join(names) for names in _required if not any(os.environ.get(n) for n in names)]
 if _missing:
     raise ImproperlyConfigured(
         "Production settings need these environment variables: " + ", ".join(_missing)
     )
 
+# DATABASES
+# ------------------------------------------------------------------------------
+# On Lambda: the cluster's (or proxy's) endpoint from the stack's outputs, and the user
+# and password from the RDS-managed secret at each new connection (cms.db), so the
+# weekly rotation of the master password needs no deploy. DATABASE_URL (base settings)
+# is for tests and rehearsals.
+if os.environ.get(_secrets.DATABASE_ARN):
+    DATABASES = {
+        "default": {
+            "ENGINE": "cms.db",
+            "HOST": env("DATABASE_HOST"),
+            "PORT": env("DATABASE_PORT", default="5432"),
+            "NAME": env("DATABASE_NAME"),
+            "USER": "",
+            "PASSWORD": "",
+            # RDS and Aurora PostgreSQL accept TLS (15 and later require it by default).
+            "OPTIONS": {"sslmode": env("DATABASE_SSLMODE", default="require")},
+            "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
+            "CONN_HEALTH_CHECKS": True,
+        }
+    }
+
 # GENERAL
 # ------------------------------------------------------------------------------
 DEBUG = False
-SECRET_KEY = env("SECRET_KEY")
-# Keys that still verify signatures made before a rotation (sessions, preview links).
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
-# Django's own rule for a strong key (check W009), enforced at start rather than left
-# as a warning nobody reads on Lambda. (Django imports that module at setup anyway.)
-from django.core.checks.security.base import (  # noqa: E402
-    SECRET_KEY_INSECURE_PREFIX as _KEY_INSECURE_PREFIX,
-)
-from django.core.checks.security.base import (  # noqa: E402
-    SECRET_KEY_MIN_LENGTH as _KEY_MIN_LENGTH,
-)
-from django.core.checks.security.base import (  # noqa: E402
-    SECRET_KEY_MIN_UNIQUE_CHARACTERS as _KEY_MIN_UNIQUE,
-)
-
-
-def _weakness(key: str) -> str:
-    if key.startswith(_KEY_INSECURE_PREFIX):
-        return f"starts with {_KEY_INSECURE_PREFIX!r}, Django's mark of a generated key"
-    if len(key) < _KEY_MIN_LENGTH:
-        return f"has fewer than {_KEY_MIN_LENGTH} characters"
-    if len(set(key)) < _KEY_MIN_UNIQUE:
-        return f"has fewer than {_KEY_MIN_UNIQUE} different characters"
-    return ""
-
-
-_weak = [
-    f"{name} {why}"
-    for name, key in [("SECRET_KEY", SECRET_KEY)]
-    + [(f"SECRET_KEY_FALLBACKS entry {n}", k) for n, k in enumerate(SECRET_KEY_FALLBACKS, 1)]
-    if (why := _weakness(key))
-]
-if _weak:
-    raise ImproperlyConfigured(
-        "; ".join(_weak) + ". Make one with: python -c "
-        "'import secrets; print(secrets.token_urlsafe(50))'"
-    )
+SECRETS_TTL = _secrets.ttl()
+if os.environ.get(_secrets.DJANGO_ARN):
+    SECRET_KEY, SECRET_KEY_FALLBACKS = _secrets.django_keys()
+else:
+    SECRET_KEY = env("SECRET_KEY")
+    # Keys that still verify signatures made before a rotation (sessions, preview links).
+    SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+    # Django's own rule for a strong key (check W009), enforced at start rather than left
+    # as a warning nobody reads on Lambda (secrets from the store are checked alike).
+    if _weak := _secrets.key_weaknesses(SECRET_KEY, SECRET_KEY_FALLBACKS):
+        raise ImproperlyConfigured(
+            "; ".join(_weak) + ". Make one with: python -c "
+            "'import secrets; print(secrets.token_urlsafe(50))'"
+        )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # The public address. Derived from the first ALLOWED_HOSTS entry only when that is one
 # host: a wildcard (".execute-api.…", dev) names no site, and make deploy sets SITE_URL
@@ -91,13 +129,17 @@ if not SITE_URL.startswith("https://"):
 # Only CloudFront adds X-Origin-Verify with one of these (docs/caching.md); anything
 # else is refused before the host or the client address is read
 # (cms.middleware.CloudFrontOriginMiddleware). More than one: a rotation is under way.
-ORIGIN_VERIFY_SECRETS = env.list("ORIGIN_VERIFY_SECRETS", default=[])
-_HEADER_SAFE = re.compile(r"^[A-Za-z0-9_.~+/=-]{32,}$")
-if ORIGIN_VERIFY_REQUIRED and not all(_HEADER_SAFE.match(s) for s in ORIGIN_VERIFY_SECRETS):
-    raise ImproperlyConfigured(
-        "ORIGIN_VERIFY_SECRETS: each comma-separated secret must be at least 32 letters, "
-        "digits or -_.~+/= (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
-    )
+if os.environ.get(_secrets.ORIGIN_ARN):
+    ORIGIN_VERIFY_SECRETS = _secrets.origin_secrets()
+else:
+    ORIGIN_VERIFY_SECRETS = env.list("ORIGIN_VERIFY_SECRETS", default=[])
+    if ORIGIN_VERIFY_REQUIRED and (
+        _problem := _secrets.origin_secret_problem(ORIGIN_VERIFY_SECRETS)
+    ):
+        raise ImproperlyConfigured(f"ORIGIN_VERIFY_SECRETS (comma-separated): {_problem}")
+# Secrets from the store are read again after SECRETS_TTL seconds (cms.secrets).
+if _secrets.watched():
+    _secrets.watch_settings()
 # CloudFront then API Gateway each append to X-Forwarded-For (see cms/client_ip.py);
 # set 1 for a stage served by API Gateway alone (a regional endpoint, as every stage's is).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=2)
