@@ -4,11 +4,16 @@ Pick one with the ``CDN`` setting::
 
     CDN = {"BACKEND": "cms.cdn.CloudFrontBackend", "OPTIONS": {"DISTRIBUTION_ID": "E2…"}}
 
+On Lambda the function runs in a VPC without a NAT gateway, and CloudFront's API has no
+VPC endpoint: there ``PURGE_FUNCTION`` names the stage's purge relay, a small function
+outside the VPC (infra/template.py) that sends the invalidation for it.
+
 Saving content does not purge at once: ``purge_after_commit`` gathers every path a
 transaction touched and, when it commits, enqueues one task that sends one purge.
 """
 
 import functools
+import json
 import logging
 
 from django.conf import settings
@@ -57,14 +62,30 @@ class RecordingBackend(BaseCDNBackend):
         return f"recorded-{len(self.purges)}"
 
 
+class PurgeError(Exception):
+    """The CDN, or the relay in front of it, did not take a purge."""
+
+
 class CloudFrontBackend(BaseCDNBackend):
     """One CloudFront invalidation per purge. CloudFront treats a repeated
-    CallerReference with the same paths as the same invalidation, so retries are safe."""
+    CallerReference with the same paths as the same invalidation, so retries are safe.
+
+    OPTIONS: ``DISTRIBUTION_ID``; ``PURGE_FUNCTION`` (optional), the name or ARN of the
+    relay function to invoke instead of calling CloudFront directly. It takes
+    ``{"paths": [...], "reference": "..."}`` and answers ``{"invalidation_id": "...",
+    "status": "..."}``; it is invoked synchronously, so its failure (raised here as
+    PurgeError) fails the task, which is retried and recorded like any other failure.
+    """
 
     required_options = ("DISTRIBUTION_ID",)
-    option_variables = {"DISTRIBUTION_ID": "CLOUDFRONT_DISTRIBUTION_ID"}
+    option_variables = {
+        "DISTRIBUTION_ID": "CLOUDFRONT_DISTRIBUTION_ID",
+        "PURGE_FUNCTION": "CDN_PURGE_FUNCTION",
+    }
 
     def purge(self, paths, *, reference):
+        if self.options.get("PURGE_FUNCTION"):
+            return self._purge_through_relay(list(paths), reference)
         from . import aws
 
         response = aws.client("cloudfront").create_invalidation(
@@ -75,6 +96,45 @@ class CloudFrontBackend(BaseCDNBackend):
             },
         )
         return response["Invalidation"]["Id"]
+
+    @staticmethod
+    def relay_payload(paths: list[str], reference: str) -> bytes:
+        return json.dumps({"paths": paths, "reference": reference}).encode()
+
+    def _purge_through_relay(self, paths: list[str], reference: str) -> str:
+        from . import aws
+
+        function = self.options["PURGE_FUNCTION"]
+        response = aws.client("lambda").invoke(
+            FunctionName=function,
+            InvocationType="RequestResponse",
+            Payload=self.relay_payload(paths, reference),
+        )
+        body = response["Payload"].read()
+        if response.get("FunctionError"):
+            raise PurgeError(
+                f"The purge function {function} failed ({response['FunctionError']}): "
+                + self._error_summary(body)
+            )
+        try:
+            invalidation_id = json.loads(body)["invalidation_id"]
+        except (ValueError, KeyError, TypeError):
+            invalidation_id = None
+        if not isinstance(invalidation_id, str) or not invalidation_id:
+            raise PurgeError(
+                f"The purge function {function} answered without an invalidation_id: {body[:200]!r}"
+            )
+        logger.info("CDN purge %s sent through %s: %s", reference, function, invalidation_id)
+        return invalidation_id
+
+    @staticmethod
+    def _error_summary(body: bytes) -> str:
+        """Lambda's error document ({"errorType", "errorMessage", ...}) in one line."""
+        try:
+            error = json.loads(body)
+            return f"{error['errorType']}: {str(error['errorMessage'])[:300]}"
+        except (ValueError, KeyError, TypeError):
+            return repr(body[:300])
 
 
 @functools.cache

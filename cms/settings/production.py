@@ -166,7 +166,11 @@ TASKS = {"default": {"BACKEND": "cms.task_backends.LambdaAsyncBackend"}}
 # A stage without CloudFront sets CDN_BACKEND=cms.cdn.RecordingBackend.
 CDN = {
     "BACKEND": env("CDN_BACKEND", default="cms.cdn.CloudFrontBackend"),
-    "OPTIONS": {"DISTRIBUTION_ID": env("CLOUDFRONT_DISTRIBUTION_ID", default="")},
+    "OPTIONS": {
+        "DISTRIBUTION_ID": env("CLOUDFRONT_DISTRIBUTION_ID", default=""),
+        # The stage's purge relay (CloudFront's API is not reachable from the VPC).
+        "PURGE_FUNCTION": env("CDN_PURGE_FUNCTION", default=""),
+    },
 }
 
 # STATIC
