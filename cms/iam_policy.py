@@ -1,21 +1,20 @@
 """Each stage's IAM policy: only that stage's function, log group, media bucket,
-distribution and secrets. ``make iam-policy STAGE=…`` prints one (cms.lambda_build
-gathers the inputs); ``make deploy`` puts it in the build copy as
-``zappa_iam_policy.json``, which Zappa attaches.
+distribution, dead-letter queue, purge relay and secrets. ``render`` is the one rule.
 
-Zappa 0.63 (``Zappa.create_iam_roles``, on ``deploy`` and ``update`` while
-``manage_roles`` is on) writes the file named by ``attach_policy`` as the role's one
-inline policy, ``zappa-permissions``, replacing whatever was there: its broad default
-is never attached beside it. ``extra_permissions``, ``efs_config`` and websocket
-handlers would append statements, so no stage uses them (tests/cms/test_iam_policy.py).
-The ``zappa_iam_policy.json`` checked in denies everything: a deploy that skipped this
-module gets a role that can do nothing, not one that can reach every stage.
+The function's role lives in the stage's stack (infra/template.py): the template renders
+this rule with CloudFormation placeholders instead of values (``StageInputs(placeholders=
+True)``: ``${AWS::AccountId}``, ``${MediaBucket}``…, each string wrapped in Fn::Sub), so
+the role names exactly the stack's own resources. ``make iam-policy STAGE=…`` prints that
+document (``infra.template.role_policy``). A placeholder must be one whole value; every
+other value passes the same check as a concrete one, so no input can smuggle a wildcard
+into the policy.
 
-Inputs come from sources merged by ``gather``: zappa_settings.json (function name,
-region, bucket, VPC, tracing, whether the stage purges CloudFront), then whatever the
-deploy adds (the account from STS, the distribution id, secret ARNs; later, CloudFormation
-stack outputs). Two sources that disagree stop the build; every value is checked, so no
-input can smuggle a wildcard into the policy.
+``gather`` merges concrete inputs from several sources (zappa_settings.json, the
+deployer's environment, stack outputs), refusing two that disagree: the way to render
+the rule for a role made outside the stack. Zappa would append statements for
+``extra_permissions``, ``efs_config`` and websocket handlers, so no stage uses them
+(tests/cms/test_iam_policy.py). The ``zappa_iam_policy.json`` checked in denies
+everything: a deploy that attached it by mistake gets a role that can do nothing.
 
 Standard library only: it runs before any dependency is installed, and it is excluded
 from the package (zappa_settings.json, exclude_glob).
@@ -62,11 +61,18 @@ CHECKS = {
     "media_bucket": re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
     "distribution_id": re.compile(r"^[A-Z0-9]{6,32}$"),
     "secret_arns": re.compile(
-        r"^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
+        r"^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@!-]+$"
     ),
     "subnet_ids": re.compile(r"^subnet-[0-9a-f]{8,17}$"),
     "security_group_ids": re.compile(r"^sg-[0-9a-f]{8,17}$"),
+    "dead_letter_queue": re.compile(
+        r"^arn:aws(?:-[a-z]+)*:sqs:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,80}$"
+    ),
+    "purge_function": re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
 }
+# A CloudFormation Fn::Sub placeholder standing for a whole value: ${AWS::Region},
+# ${MediaBucket}, ${Database.MasterUserSecret.SecretArn}. No "*" or "?" can be in one.
+PLACEHOLDER = re.compile(r"^\$\{[A-Za-z][A-Za-z0-9]*(?:::[A-Za-z]+)?(?:\.[A-Za-z]+)*\}$")
 
 
 class PolicyInputError(ValueError):
@@ -88,6 +94,13 @@ class StageInputs:
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
     xray: bool = False
+    # The SQS queue failed task invocations go to (the ARN): the role sends to it (Lambda
+    # does, with the function's role) and reads it (an SQS event source records them).
+    dead_letter_queue: str = ""
+    # The relay function that sends CloudFront invalidations from outside the VPC.
+    purge_function: str = ""
+    # Values may be CloudFormation placeholders (the stack's template renders the policy).
+    placeholders: bool = False
     # What the stage needs but no source has supplied yet (set by from_zappa_settings).
     needs: frozenset[str] = field(default=frozenset(), compare=False)
 
@@ -95,6 +108,8 @@ class StageInputs:
         for name, pattern in CHECKS.items():
             value = getattr(self, name)
             for item in value if isinstance(value, tuple) else (value,):
+                if self.placeholders and PLACEHOLDER.match(item):
+                    continue
                 if item and not pattern.match(item):
                     raise PolicyInputError(f"{self.stage}: {name} {item!r} is not a valid value")
         missing = sorted(name for name in self.needs if not getattr(self, name))
@@ -206,6 +221,10 @@ def arns(inputs: StageInputs) -> dict[str, list[str]]:
         if inputs.distribution_id
         else [],
         "secrets": list(inputs.secret_arns),
+        "dead_letter_queue": [inputs.dead_letter_queue] if inputs.dead_letter_queue else [],
+        "purge_function": [f"arn:{p}:lambda:{region}:{account}:function:{inputs.purge_function}"]
+        if inputs.purge_function
+        else [],
     }
 
 
@@ -251,6 +270,31 @@ def render(inputs: StageInputs) -> dict:
                 "Effect": "Allow",
                 "Action": ["cloudfront:CreateInvalidation"],
                 "Resource": own["distribution"],
+            }
+        )
+    if inputs.purge_function:
+        # The function's VPC has no route to CloudFront's API (no NAT; CloudFront has no
+        # VPC endpoint): a small function outside it sends the invalidations.
+        statements.append(
+            {
+                "Sid": "InvokePurgeRelay",
+                "Effect": "Allow",
+                "Action": ["lambda:InvokeFunction"],
+                "Resource": own["purge_function"],
+            }
+        )
+    if inputs.dead_letter_queue:
+        statements.append(
+            {
+                "Sid": "OwnDeadLetterQueue",
+                "Effect": "Allow",
+                "Action": [
+                    "sqs:SendMessage",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+                "Resource": own["dead_letter_queue"],
             }
         )
     if inputs.secret_arns:

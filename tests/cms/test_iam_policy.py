@@ -1,5 +1,8 @@
 """Each stage's IAM policy names only that stage's resources (cms/iam_policy.py).
 
+Each stage's inputs are shaped like its stack's (infra/template.py renders the same rule
+with placeholders; tests/infra/test_template.py checks that, substituted, it is this one).
+
 The policies are matched against other stages' ARNs the way IAM matches them (``*`` any
 run of characters, ``?`` one character), for every checked-in stage and for stage names
 chosen to trip a careless pattern (dev and dev2, pr-1 and pr-12, prod and production),
@@ -59,36 +62,35 @@ def distribution_for(stage):
     return "E" + hashlib.sha256(stage.encode()).hexdigest()[:13].upper()
 
 
-def secret_for(stage):
-    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lambda-cms/{stage}/django-AbCdEf"
+def secret_for(stage, name="django"):
+    return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:lambda-cms/{stage}/{name}-AbCdEf"
 
 
-def config_for(stage):
-    """A checked-in stage as it is, or a made-up one shaped like staging (CloudFront, a
-    VPC, tracing), with its own bucket, so that every kind of statement is compared."""
-    if stage in CHECKED_IN:
-        return iam_policy.stage_settings(stage)
-    config = iam_policy.stage_settings("staging")
-    config["aws_environment_variables"] = {
-        **config["aws_environment_variables"],
-        "MEDIA_BUCKET": f"lambda-cms-{stage}-media",
-    }
-    config["vpc_config"] = {
-        "SubnetIds": ["subnet-0123456789abcdef0"],
-        "SecurityGroupIds": ["sg-0123456789abcdef0"],
-    }
-    config["xray_tracing"] = True
-    return config
+def hex_for(stage, length=17):
+    return hashlib.sha256(stage.encode()).hexdigest()[:length]
 
 
 def inputs_for(stage) -> iam_policy.StageInputs:
-    config = config_for(stage)
-    deploy_time = {"account_id": ACCOUNT, "secret_arns": (secret_for(stage),)}
-    if "distribution_id" in iam_policy.from_zappa_settings(stage, config)["needs"]:
-        deploy_time["distribution_id"] = distribution_for(stage)
-    return iam_policy.gather(
-        ("zappa_settings.json", iam_policy.from_zappa_settings(stage, config)),
-        ("deploy", deploy_time),
+    """What a stage's stack gives its role (a made-up stage also purges CloudFront
+    directly and is traced, so that every kind of statement is compared)."""
+    checked_in = stage in CHECKED_IN
+    return iam_policy.StageInputs(
+        stage=stage,
+        function_name=f"lambda-cms-{stage}",
+        region=REGION,
+        account_id=ACCOUNT,
+        media_bucket=f"lambda-cms-{stage}-media-{ACCOUNT}",
+        distribution_id="" if checked_in else distribution_for(stage),
+        secret_arns=(
+            secret_for(stage),
+            secret_for(stage, "origin-verify"),
+            f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-{hex_for(stage, 8)}",
+        ),
+        subnet_ids=(f"subnet-{hex_for(stage)}", f"subnet-{hex_for(stage + 'b')}"),
+        security_group_ids=(f"sg-{hex_for(stage)}",),
+        dead_letter_queue=f"arn:aws:sqs:{REGION}:{ACCOUNT}:lambda-cms-{stage}-dead-letters",
+        purge_function=f"lambda-cms-{stage}-purge",
+        xray=not checked_in or iam_policy.stage_settings(stage).get("xray_tracing", False),
     )
 
 
@@ -114,6 +116,8 @@ def targets(inputs) -> list[str]:
         f"{bucket}/elsewhere.txt",
         *own["distribution"],
         *own["secrets"],
+        *own["dead_letter_queue"],
+        *own["purge_function"],
     ]
 
 
@@ -159,6 +163,14 @@ def test_each_stage_may_do_what_its_code_does_to_its_own_resources(stage):
     ]
     if inputs.distribution_id:
         needed.append(("cloudfront:CreateInvalidation", own["distribution"][0]))
+    needed += [
+        ("lambda:InvokeFunction", own["purge_function"][0]),  # purges, from the VPC
+        ("sqs:SendMessage", own["dead_letter_queue"][0]),  # Lambda's DLQ, with this role
+        ("sqs:ReceiveMessage", own["dead_letter_queue"][0]),  # the SQS event source
+        ("sqs:DeleteMessage", own["dead_letter_queue"][0]),
+        ("sqs:GetQueueAttributes", own["dead_letter_queue"][0]),
+        *(("secretsmanager:GetSecretValue", arn) for arn in own["secrets"]),
+    ]
     assert [(a, arn) for a, arn in needed if not allows(policy, a, arn)] == []
     refused = [
         ("s3:PutObject", f"{bucket}/elsewhere.txt"),
@@ -191,14 +203,19 @@ def sids(stage) -> set[str]:
 
 
 def test_a_stage_gets_statements_only_for_what_it_uses():
-    # dev: no CloudFront (the recording backend), no VPC, no tracing.
-    assert sids("dev") == {"OwnLogGroup", "InvokeItself", "OwnMediaObjects", "OwnMediaBucket",
-                           "ReadOwnSecrets"}  # fmt: skip
-    assert "PurgeOwnDistribution" in sids("production")
-    assert not [sid for sid in sids("production") if sid.startswith(("Vpc", "XRay"))]
-    assert {"VpcCreateInterfaces", "VpcManageInterfaces", "XRayAwsRequiresAnyResource"} <= sids(
-        "pr-1"
-    )
+    bare = iam_policy.StageInputs(
+        stage="dev", function_name="lambda-cms-dev", region=REGION, account_id=ACCOUNT,
+        media_bucket="lambda-cms-dev-media",
+    )  # fmt: skip
+    assert {s["Sid"] for s in iam_policy.render(bare)["Statement"]} == {
+        "OwnLogGroup", "InvokeItself", "OwnMediaObjects", "OwnMediaBucket",
+    }  # fmt: skip
+    # The stacks' stages: in a VPC, purging through the relay, never CloudFront directly.
+    assert {"VpcCreateInterfaces", "InvokePurgeRelay", "OwnDeadLetterQueue",
+            "ReadOwnSecrets"} <= sids("production")  # fmt: skip
+    assert "PurgeOwnDistribution" not in sids("production")
+    assert "XRayAwsRequiresAnyResource" not in sids("production")
+    assert {"PurgeOwnDistribution", "XRayAwsRequiresAnyResource"} <= sids("pr-1")
 
 
 @pytest.mark.parametrize("stage", ["dev_1", "Dev", "dev--1", "-dev", "dev.1", ""])
@@ -221,10 +238,49 @@ def test_stage_names_that_would_not_be_the_functions_own_are_refused(stage):
 )
 def test_no_input_can_bring_a_wildcard_into_a_policy(key, value):
     found = iam_policy.from_zappa_settings("production", iam_policy.stage_settings("production"))
-    deploy = {"account_id": ACCOUNT, "distribution_id": "E2EXAMPLE12"}
-    (found if key in found else deploy)[key] = value
+    deploy = {"account_id": ACCOUNT, "distribution_id": "E2EXAMPLE12",
+              "media_bucket": "lambda-cms-production-media-123456789012"}  # fmt: skip
+    if key in ("region",):
+        found[key] = value
+    else:
+        deploy[key] = value
     with pytest.raises(iam_policy.PolicyInputError, match=key):
         iam_policy.gather(("zappa_settings.json", found), ("deploy", deploy))
+
+
+STACK_VALUES = {
+    "stage": "dev",
+    "function_name": "lambda-cms-dev",
+    "partition": "${AWS::Partition}",
+    "region": "${AWS::Region}",
+    "account_id": "${AWS::AccountId}",
+    "media_bucket": "${MediaBucket}",
+    "secret_arns": ("${DjangoSecret}", "${DatabaseCluster.MasterUserSecret.SecretArn}"),
+    "dead_letter_queue": "${DeadLetterQueue.Arn}",
+}
+
+
+def test_the_stack_renders_the_rule_with_whole_placeholders_only():
+    policy = iam_policy.render(iam_policy.StageInputs(**STACK_VALUES, placeholders=True))
+    assert "arn:${AWS::Partition}:s3:::${MediaBucket}/media/*" in json.dumps(policy)
+    with pytest.raises(iam_policy.PolicyInputError, match="not a valid value"):
+        iam_policy.StageInputs(**STACK_VALUES)  # placeholders only when asked for
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("media_bucket", "${MediaBucket}*"),
+        ("media_bucket", "*"),
+        ("account_id", "${AWS::AccountId}?"),
+        ("secret_arns", ("${DjangoSecret}-*",)),
+        ("dead_letter_queue", "${Dead*}"),
+        ("function_name", "lambda-cms-*"),
+    ],
+)
+def test_a_placeholder_cannot_carry_a_wildcard_either(key, value):
+    with pytest.raises(iam_policy.PolicyInputError, match=key):
+        iam_policy.StageInputs(**{**STACK_VALUES, key: value}, placeholders=True)
 
 
 def test_sources_that_disagree_stop_the_build():
@@ -232,19 +288,24 @@ def test_sources_that_disagree_stop_the_build():
     with pytest.raises(iam_policy.PolicyInputError, match="media_bucket"):
         iam_policy.gather(
             ("zappa_settings.json", iam_policy.from_zappa_settings("dev", config)),
-            ("stack outputs", {"media_bucket": "lambda-cms-production-media"}),
+            ("the environment", {"media_bucket": "lambda-cms-dev-media-123456789012"}),
+            ("stack outputs", {"media_bucket": "lambda-cms-production-media-123456789012"}),
         )
 
 
 def test_a_stage_that_purges_cloudfront_needs_its_distribution_named():
     config = iam_policy.stage_settings("staging")
+    bucket = {"media_bucket": "lambda-cms-staging-media-123456789012"}
     with pytest.raises(iam_policy.PolicyInputError, match="CLOUDFRONT_DISTRIBUTION_ID"):
         iam_policy.gather(
             ("zappa_settings.json", iam_policy.from_zappa_settings("staging", config)),
-            ("deploy", {"account_id": ACCOUNT}),
+            ("deploy", {"account_id": ACCOUNT, **bucket}),
         )
     with pytest.raises(iam_policy.PolicyInputError, match="AWS_ACCOUNT_ID"):
-        iam_policy.gather(("zappa_settings.json", iam_policy.from_zappa_settings("dev", config)))
+        iam_policy.gather(
+            ("zappa_settings.json", iam_policy.from_zappa_settings("dev", config)),
+            ("deploy", {"distribution_id": "E2EXAMPLE12", **bucket}),
+        )
 
 
 def test_extends_resolves_as_zappa_resolves_it():

@@ -1,0 +1,367 @@
+"""Each stage's infrastructure settings (infra/stages.json), checked, and every name the
+stage's resources get: this module is the one home of those names; the template, the
+deploy and cms.lambda_build import them from here.
+
+stages.json, one entry per stage of zappa_settings.json:
+
+- ``database``: ``"aurora-serverless"`` (Aurora PostgreSQL Serverless v2 that pauses to
+  zero capacity when idle: dev, staging) or ``"rds-proxy"`` (a PostgreSQL instance behind
+  RDS Proxy: production), sized by ``"aurora"`` (``min_capacity`` 0 to pause,
+  ``max_capacity`` in ACUs, ``seconds_until_auto_pause``) or ``"rds_proxy"``
+  (``instance_class``, ``allocated_storage`` in GiB, ``multi_az``);
+- ``domain``: the site's host name, or null to serve the stage at its CloudFront domain;
+  ``hosted_zone``: the Route 53 zone holding ``domain`` (null: looked up at apply time);
+- ``alarm_email``: an address the alarm topic mails (null: subscribe yourself);
+- ``keep_data``: true keeps the media bucket and the database (with a final snapshot)
+  when the stack is deleted or a change would replace them.
+
+Standard library only: cms/lambda_build.py runs before any dependency is installed.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from cms import iam_policy
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES_FILE = ROOT / "infra" / "stages.json"
+SETTINGS_FILE = ROOT / "zappa_settings.json"
+
+DATABASE_KINDS = ("aurora-serverless", "rds-proxy")
+# The name of the database the stage's site uses, inside the cluster or instance.
+DATABASE_NAME = "cms"
+DATABASE_PORT = 5432
+# Zappa's scheduled event for the publishing tick (zappa_settings.json "events"); the
+# overdue-tick alarm watches the EventBridge rule Zappa names after it.
+TICK_FUNCTION = "sitecontent.events.publishing_tick"
+# Accounts are 12 digits: the media bucket's name ends with one (bucket names are global).
+ACCOUNT_ID_LENGTH = 12
+RESERVED_SUFFIXES = ("-infra", "-cert")
+HOST_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
+
+STAGE_KEYS = {"database", "aurora", "rds_proxy", "domain", "hosted_zone", "alarm_email",
+              "keep_data"}  # fmt: skip
+SIZING_KEYS = {
+    "aurora": {"min_capacity", "max_capacity", "seconds_until_auto_pause"},
+    "rds_proxy": {"instance_class", "allocated_storage", "multi_az"},
+}
+
+
+class ConfigError(ValueError):
+    """A stage's settings are wrong; the message names the stage, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every physical name of one stage's resources. Each includes the stage, so stages
+    share an account and a region without clashing."""
+
+    project: str
+    stage: str
+
+    @property
+    def function(self) -> str:  # Zappa's: slugify(project_name-stage)
+        return f"{self.project}-{self.stage}"
+
+    @property
+    def stack(self) -> str:
+        return f"{self.function}-infra"
+
+    @property
+    def certificate_stack(self) -> str:
+        return f"{self.function}-cert"
+
+    @property
+    def role(self) -> str:
+        return self.function
+
+    @property
+    def media_bucket_template(self) -> str:
+        """For Fn::Sub: the bucket namespace is global, so the account id is part of it."""
+        return f"{self.function}-media-${{AWS::AccountId}}"
+
+    def media_bucket(self, account_id: str) -> str:
+        return f"{self.function}-media-{account_id}"
+
+    @property
+    def django_secret(self) -> str:
+        return f"{self.project}/{self.stage}/django"
+
+    @property
+    def origin_verify_secret(self) -> str:
+        return f"{self.project}/{self.stage}/origin-verify"
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.function}-dead-letters"
+
+    @property
+    def alarm_topic(self) -> str:
+        return f"{self.function}-alarms"
+
+    def alarm(self, what: str) -> str:
+        return f"{self.function}-{what}"
+
+    @property
+    def purge_function(self) -> str:
+        return f"{self.function}-purge"
+
+    @property
+    def purge_role(self) -> str:
+        return f"{self.function}-purge"
+
+    @property
+    def proxy_role(self) -> str:
+        return f"{self.function}-db-proxy"
+
+    @property
+    def database(self) -> str:
+        """The cluster, instance and proxy identifier (letters, digits, hyphens)."""
+        return f"{self.function}-db"
+
+    @property
+    def database_subnet_group(self) -> str:
+        return f"{self.function}-db"
+
+    @property
+    def cache_policy(self) -> str:
+        return f"{self.function}-pages"
+
+    @property
+    def origin_request_policy(self) -> str:
+        return f"{self.function}-pages"
+
+    @property
+    def host_function(self) -> str:
+        return f"{self.function}-forwarded-host"
+
+    @property
+    def origin_access_control(self) -> str:
+        return f"{self.function}-media"
+
+    @property
+    def tick_rule(self) -> str:
+        """The rule ``zappa schedule`` creates for the tick (Zappa.get_scheduled_event_name:
+        FUNCTION-EVENT, with the function name replaced by its SHA-1 when too long)."""
+        prefix = self.function
+        name = f"{prefix:.{max(0, 63 - len(TICK_FUNCTION))}}-{TICK_FUNCTION}"[:64]
+        if len(name) >= 64:
+            prefix = hashlib.sha1(prefix.encode()).hexdigest()  # noqa: S324 (Zappa's name)
+            name = f"{prefix:.{max(0, 63 - len(TICK_FUNCTION))}}-{TICK_FUNCTION}"[:64]
+        return name
+
+    def limits(self) -> dict[str, tuple[str, int]]:
+        """Each name AWS limits, with its limit (characters)."""
+        return {
+            "function (Lambda function, API Gateway)": (self.function, 64),
+            "stack": (self.stack, 128),
+            "role": (self.role, 64),
+            "media bucket": (self.media_bucket("0" * ACCOUNT_ID_LENGTH), 63),
+            "purge function": (self.purge_function, 64),
+            "purge role": (self.purge_role, 64),
+            "database proxy role": (self.proxy_role, 64),
+            "database identifier": (self.database, 63),
+            "dead-letter queue": (self.dead_letter_queue, 80),
+            "CloudFront function": (self.host_function, 64),
+            "origin access control": (self.origin_access_control, 64),
+            "cache policy": (self.cache_policy, 128),
+            # The response headers policies are named ${AWS::StackName}-media-documents
+            # (docs/cloudfront-media-headers.json).
+            "response headers policy": (f"{self.stack}-media-documents", 128),
+        }
+
+
+@dataclass(frozen=True)
+class Aurora:
+    min_capacity: float
+    max_capacity: float
+    seconds_until_auto_pause: int
+
+
+@dataclass(frozen=True)
+class RdsProxy:
+    instance_class: str
+    allocated_storage: int
+    multi_az: bool
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    project: str
+    region: str
+    database: str
+    sizing: Aurora | RdsProxy
+    domain: str | None
+    hosted_zone: str | None
+    alarm_email: str | None
+    keep_data: bool
+    xray: bool
+
+    @property
+    def names(self) -> Names:
+        return Names(self.project, self.name)
+
+
+def check_stage_name(stage: str, project: str) -> None:
+    """A stage name Zappa keeps as it is, that clashes with no other stack, and whose
+    derived names all fit AWS's limits."""
+    where = f"Stage {stage!r}"
+    if not iam_policy.STAGE_NAME.match(stage):
+        raise ConfigError(
+            f"{where}: use lower-case letters, digits and single hyphens (Zappa names the "
+            "function slugify(project-stage), so any other name would not be the stage's own)"
+        )
+    if stage.endswith(RESERVED_SUFFIXES):
+        raise ConfigError(
+            f"{where}: must not end in {' or '.join(RESERVED_SUFFIXES)}: the stack of a stage "
+            f"named {stage.rsplit('-', 1)[0]!r} has that name, and Zappa's own stack is named "
+            "after the function; choose another name"
+        )
+    too_long = [
+        f"{what} {name!r} is {len(name)} characters, AWS allows {limit}"
+        for what, (name, limit) in Names(project, stage).limits().items()
+        if len(name) > limit
+    ]
+    if too_long:
+        raise ConfigError(f"{where} is too long: {'; '.join(too_long)}; choose a shorter name")
+
+
+def _number(stage, key, value, low, high, *, integer=False):
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(
+            f"{STAGES_FILE.name}: stage {stage!r}: {key} is {value!r}; set {kind} from "
+            f"{low} to {high}"
+        )
+    return value
+
+
+def _sizing(stage: str, kind: str, entry: dict) -> Aurora | RdsProxy:
+    key = "aurora" if kind == "aurora-serverless" else "rds_proxy"
+    other = "rds_proxy" if key == "aurora" else "aurora"
+    where = f"{STAGES_FILE.name}: stage {stage!r}"
+    if other in entry:
+        raise ConfigError(f"{where}: {other!r} sizes the other database kind; remove it")
+    sizing = entry.get(key)
+    if not isinstance(sizing, dict):
+        example = (
+            '{"min_capacity": 0, "max_capacity": 2, "seconds_until_auto_pause": 300}'
+            if key == "aurora"
+            else '{"instance_class": "db.t4g.micro", "allocated_storage": 20, "multi_az": true}'
+        )
+        raise ConfigError(f"{where}: database {kind!r} needs {key!r}, e.g. {example}")
+    if unknown := set(sizing) - SIZING_KEYS[key]:
+        raise ConfigError(
+            f"{where}: unknown {key} key(s) {sorted(unknown)}; known: {sorted(SIZING_KEYS[key])}"
+        )
+    if missing := SIZING_KEYS[key] - set(sizing):
+        raise ConfigError(f"{where}: {key} needs {sorted(missing)}")
+    if key == "aurora":
+        low = _number(stage, "aurora.min_capacity", sizing["min_capacity"], 0, 256)
+        high = _number(stage, "aurora.max_capacity", sizing["max_capacity"], 1, 256)
+        if low > high or (low * 2) % 1 or (high * 2) % 1:
+            raise ConfigError(
+                f"{where}: aurora capacities go in steps of 0.5 ACU with min_capacity <= "
+                f"max_capacity (now {low} and {high})"
+            )
+        pause = sizing["seconds_until_auto_pause"]
+        _number(stage, "aurora.seconds_until_auto_pause", pause, 300, 86400, integer=True)
+        return Aurora(low, high, pause)
+    if not isinstance(sizing["instance_class"], str) or not INSTANCE_CLASS.match(
+        sizing["instance_class"]
+    ):
+        raise ConfigError(
+            f"{where}: rds_proxy.instance_class {sizing['instance_class']!r} is not an RDS "
+            'instance class; e.g. "db.t4g.micro"'
+        )
+    storage = sizing["allocated_storage"]
+    _number(stage, "rds_proxy.allocated_storage", storage, 20, 65536, integer=True)
+    if not isinstance(sizing["multi_az"], bool):
+        raise ConfigError(f"{where}: rds_proxy.multi_az must be true or false")
+    return RdsProxy(sizing["instance_class"], storage, sizing["multi_az"])
+
+
+def _optional_text(stage, entry, key, pattern, example) -> str | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ConfigError(
+            f"{STAGES_FILE.name}: stage {stage!r}: {key} {value!r} is not valid; write it as "
+            f"{example}, or null"
+        )
+    return value
+
+
+def load(stage: str, stages_file: Path = STAGES_FILE, settings_file: Path = SETTINGS_FILE):
+    """The stage's checked settings."""
+    try:
+        zappa = iam_policy.stage_settings(stage, settings_file)
+    except iam_policy.PolicyInputError as exc:
+        raise ConfigError(
+            f"Stage {stage!r} is not in {Path(settings_file).name}; add it there (and to "
+            f"{Path(stages_file).name}) or use one of: {', '.join(stage_list(settings_file))}"
+        ) from exc
+    project = zappa["project_name"]
+    check_stage_name(stage, project)
+    everything = json.loads(Path(stages_file).read_text())
+    where = f"{Path(stages_file).name}: stage {stage!r}"
+    if stage not in everything:
+        raise ConfigError(
+            f'{where} is missing: every stage of zappa_settings.json needs an entry (copy "dev"\'s)'
+        )
+    entry = everything[stage]
+    if unknown := set(entry) - STAGE_KEYS:
+        raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(STAGE_KEYS)}")
+    kind = entry.get("database")
+    if kind not in DATABASE_KINDS:
+        raise ConfigError(
+            f"{where}: database {kind!r} is not a database kind; use one of "
+            + " or ".join(repr(k) for k in DATABASE_KINDS)
+        )
+    domain = _optional_text(stage, entry, "domain", HOST_NAME, '"www.example.com" (lower case)')
+    zone = _optional_text(stage, entry, "hosted_zone", HOST_NAME, '"example.com" (no final dot)')
+    if zone and not domain:
+        raise ConfigError(
+            f"{where}: hosted_zone {zone!r} is set but domain is null; set domain to the "
+            "site's name in that zone, or hosted_zone to null"
+        )
+    if zone and domain != zone and not domain.endswith(f".{zone}"):
+        raise ConfigError(
+            f"{where}: domain {domain!r} is not in hosted_zone {zone!r}; set the zone that "
+            "holds the domain"
+        )
+    keep = entry.get("keep_data", True)
+    if not isinstance(keep, bool):
+        raise ConfigError(f"{where}: keep_data must be true or false")
+    return Stage(
+        name=stage,
+        project=project,
+        region=zappa["aws_region"],
+        database=kind,
+        sizing=_sizing(stage, kind, entry),
+        domain=domain,
+        hosted_zone=zone,
+        alarm_email=_optional_text(stage, entry, "alarm_email", EMAIL, '"ops@example.com"'),
+        keep_data=keep,
+        xray=bool(zappa.get("xray_tracing")),
+    )
+
+
+def stage_list(settings_file: Path = SETTINGS_FILE) -> list[str]:
+    """Every stage of zappa_settings.json, in its order."""
+    return list(json.loads(Path(settings_file).read_text()))
+
+
+def names(stage: str, settings_file: Path = SETTINGS_FILE) -> Names:
+    """The stage's names, checked (without reading stages.json)."""
+    project = iam_policy.stage_settings(stage, settings_file)["project_name"]
+    check_stage_name(stage, project)
+    return Names(project, stage)

@@ -1,0 +1,83 @@
+"""``make infra-lint``: cfn-lint and checkov on every stage's rendered templates.
+
+Both are pinned and installed into .build/lint-venv the first time (they are large and
+only reviewers and CI need them, so they stay out of requirements-dev.txt). Every stage
+is rendered twice: as stages.json has it, and as if it had a domain (alias, ACM
+certificate, Route 53 records), so the branches a fork switches on are linted too;
+plus the certificate stack. cfn-lint must report nothing (errors and warnings alike);
+checkov must pass, its skipped checks listed in .checkov.yaml, each with its reason.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+from infra import config, template
+
+ROOT = config.ROOT
+VENV = ROOT / ".build" / "lint-venv"
+OUT = ROOT / ".build" / "infra-lint"
+CHECKOV_CONFIG = ROOT / ".checkov.yaml"
+PINS = ("cfn-lint==1.58.0", "checkov==3.3.30")
+
+
+def ensure_venv() -> None:
+    """Create .build/lint-venv with the pinned tools, unless it has them already."""
+    stamp = VENV / ".pins"
+    if stamp.exists() and stamp.read_text() == "\n".join(PINS):
+        return
+    print(f"Installing {', '.join(PINS)} into {VENV.relative_to(ROOT)} (once)", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", VENV], check=True)  # noqa: S603
+    subprocess.run(  # noqa: S603 (fixed commands: pip, cfn-lint, checkov)
+        [VENV / "bin/pip", "install", "--quiet", "--disable-pip-version-check", *PINS],
+        check=True,
+    )
+    stamp.write_text("\n".join(PINS))
+
+
+def render() -> list:
+    """Every stage's templates, with and without a domain, into .build/infra-lint/."""
+    paths = []
+    for stage in config.stage_list():
+        settings = config.load(stage)
+        paths += template.write(settings, OUT)
+        if not settings.domain:
+            paths += template.write(template.with_domain(settings), OUT, suffix="-domain")
+    return paths
+
+
+def main(argv=None) -> int:
+    started = time.monotonic()
+    ensure_venv()
+    try:
+        paths = render()
+    except config.ConfigError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    names = [str(p.relative_to(ROOT)) for p in paths]
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE"}  # checkov: no download of mappings
+    failed = []
+    print(f"cfn-lint: {len(names)} templates", flush=True)
+    if subprocess.run([VENV / "bin/cfn-lint", *names], cwd=ROOT, check=False).returncode:  # noqa: S603
+        failed.append("cfn-lint")
+    checkov = [
+        VENV / "bin/checkov",
+        "--config-file", CHECKOV_CONFIG,
+        "--framework", "cloudformation",
+        "--quiet", "--compact", "--skip-download",
+        *(arg for name in names for arg in ("-f", name)),
+    ]  # fmt: skip
+    print("checkov:", flush=True)
+    if subprocess.run(checkov, cwd=ROOT, env=env, check=False).returncode:  # noqa: S603
+        failed.append("checkov")
+    took = time.monotonic() - started
+    if failed:
+        print(f"infra-lint FAILED ({', '.join(failed)}) in {took:.0f} s", file=sys.stderr)
+        return 1
+    print(f"infra-lint: cfn-lint and checkov clean on {len(names)} templates in {took:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
