@@ -31,6 +31,7 @@ class TaskRunAdmin(ReadOnlyAdmin):
         "enqueued_at",
         "started_at",
         "finished_at",
+        "dead_lettered_at",
         "error",
     ]
 

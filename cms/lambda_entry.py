@@ -14,6 +14,8 @@ only what this project sends gets through:
   its own checks (cms.middleware refuses those that skipped CloudFront);
 - scheduled events for the functions zappa_settings.json schedules, and keep-warm;
 - S3 records for the functions zappa_settings.json maps the media bucket to;
+- SQS records from the stage's dead-letter queue, for the function recording them (and
+  SQS records for nothing else);
 - ``command`` events for the task runner (which runs django.tasks Tasks only);
 - ``manage`` events for the commands the deploy and docs/deploy.md use, with the options
   they use.
@@ -31,9 +33,12 @@ logger = logging.getLogger(__name__)
 
 # cms.task_backends.RUNNER (not imported here: it brings django.tasks to every cold start).
 TASK_RUNNER = "cms.task_backends.run_task"
+# cms.task_backends.DEAD_LETTERS: the SQS event source on the stage's dead-letter queue
+# calls it (the deploy fills in the queue's ARN from the stack's outputs).
+DEAD_LETTERS = "cms.task_backends.record_dead_letters"
 # Every function zappa_settings.json's events name (a test keeps the two equal).
 EVENT_FUNCTIONS = frozenset(
-    {"sitecontent.events.publishing_tick", "sitecontent.events.media_uploaded"}
+    {"sitecontent.events.publishing_tick", "sitecontent.events.media_uploaded", DEAD_LETTERS}
 )
 # Zappa schedules keep-warm as handler.keep_warm_callback and answers it without a call.
 KEEP_WARM = "keep_warm_callback"
@@ -125,7 +130,7 @@ def _scheduled_refusal(event) -> str | None:
         return "scheduled event without a rule"
     if function.rsplit(".", 1)[-1] == KEEP_WARM or "." not in function:
         return None  # Zappa calls nothing for these
-    if function not in EVENT_FUNCTIONS:
+    if function not in EVENT_FUNCTIONS or function == DEAD_LETTERS:
         return f"scheduled function {function[:80]!r} is not one of ours"
     return None
 
@@ -140,6 +145,12 @@ def _records_refusal(records) -> str | None:
         return "malformed record"
     if unknown := [f for f in functions if f not in EVENT_FUNCTIONS]:
         return f"record names function {str(unknown[0])[:80]!r}, not one of ours"
+    # The dead-letter queue's records go to its recorder, and it takes nothing else.
+    sqs = records[0].get("eventSource") == "aws:sqs"
+    if sqs and functions != [DEAD_LETTERS]:
+        return "SQS records are only for the dead-letter recorder"
+    if not sqs and DEAD_LETTERS in functions:
+        return "the dead-letter recorder takes SQS records only"
     return None
 
 

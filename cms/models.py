@@ -30,6 +30,13 @@ class TaskRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text=_("Traceback of the last failed attempt."))
+    # Lambda gave up on the invocation after its retries and sent it to the stage's
+    # dead-letter queue (cms.task_backends.record_dead_letters recorded it then).
+    dead_lettered_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When Lambda gave up on the run and sent it to the dead-letter queue."),
+    )
     retried_as = models.CharField(
         max_length=64, blank=True, help_text=_("The run an operator started to retry this one.")
     )

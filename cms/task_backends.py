@@ -209,3 +209,116 @@ def run_task(event, context=None):
     object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
     task_finished.send(LambdaAsyncBackend, task_result=result)
     return {"status": "SUCCESSFUL", "task_id": task_id}
+
+
+# -- dead letters ----------------------------------------------------------------------
+
+DEAD_LETTERS = "cms.task_backends.record_dead_letters"
+DEAD_LETTERED = "dead-lettered: "
+
+
+class _Refused(ValueError):
+    """A dead letter this function cannot record (the reason names no content)."""
+
+
+def _dead_letter(record) -> tuple[dict, str]:
+    """The task event and Lambda's error message a DLQ record carries.
+
+    Lambda sends the original event as the message body, unchanged, with message
+    attributes RequestID, ErrorCode and ErrorMessage (truncated to 1 KB); the SQS event
+    source hands each message over as a record of the Lambda SQS event.
+    """
+    if not isinstance(record, dict) or record.get("eventSource") != "aws:sqs":
+        raise _Refused("not an SQS record")
+    try:
+        body = json.loads(record["body"])
+    except (KeyError, TypeError, ValueError):
+        raise _Refused("the body is not JSON") from None
+    if not isinstance(body, dict) or body.get("command") != RUNNER:
+        raise _Refused("the body is not a task event")
+    task_id, task_path = body.get("task_id"), body.get("task")
+    if not (isinstance(task_id, str) and 0 < len(task_id) <= 64):
+        raise _Refused("no task_id")
+    if not (isinstance(task_path, str) and 0 < len(task_path) <= 200):
+        raise _Refused("no task")
+    if not isinstance(body.get("args", []), list) or not isinstance(body.get("kwargs", {}), dict):
+        raise _Refused("args or kwargs of the wrong type")
+    attributes = record.get("messageAttributes")
+    attributes = attributes if isinstance(attributes, dict) else {}
+
+    def attribute(name: str) -> str:
+        value = attributes.get(name)
+        text = value.get("stringValue") if isinstance(value, dict) else None
+        return text if isinstance(text, str) else ""
+
+    reason = DEAD_LETTERED + (attribute("ErrorMessage") or "no error message")
+    details = [f"{n} {v}" for n in ("ErrorCode", "RequestID") if (v := attribute(n))]
+    if details:
+        reason += f" ({', '.join(details)})"
+    return body, reason
+
+
+def _record_dead_letter(body: dict, reason: str) -> str:
+    from .models import TaskRun
+
+    task_id = body["task_id"]
+    now = timezone.now()
+    with transaction.atomic():
+        run, created = TaskRun.objects.select_for_update().get_or_create(
+            id=task_id,
+            defaults={
+                "task_path": body["task"],
+                "backend": "lambda",
+                "args": body.get("args", []),
+                "kwargs": body.get("kwargs", {}),
+                "status": TaskResultStatus.FAILED,
+                "finished_at": now,
+                "dead_lettered_at": now,
+                "error": reason,
+            },
+        )
+        if created:
+            return "recorded"
+        if run.dead_lettered_at is not None:
+            return "already recorded"  # SQS delivers at least once
+        if run.status == TaskResultStatus.SUCCESSFUL:
+            # A later delivery succeeded after all (or the dead letter is stale): the
+            # outcome on record stands.
+            return "already succeeded"
+        run.status = TaskResultStatus.FAILED
+        run.finished_at = run.finished_at or now
+        run.dead_lettered_at = now
+        # The last attempt's traceback, when there is one, stays below the reason.
+        run.error = f"{reason}\n\n{run.error}" if run.error else reason
+        run.save(update_fields=["status", "finished_at", "dead_lettered_at", "error"])
+    return "recorded"
+
+
+@lambda_event
+def record_dead_letters(event, context=None):
+    """Zappa calls this for the SQS event source on the stage's dead-letter queue.
+
+    Each record is a task invocation Lambda gave up on after its retries: its TaskRun
+    is marked failed with Lambda's error message (created if the run never reached the
+    database), and shows on the operations panel with a retry button. Redelivery is
+    harmless. A record that is no task event (a failed cron tick or S3 notification
+    lands in the same queue) is logged by its message id only and skipped, so the rest
+    of the batch is still recorded; a database error raises, and the whole batch comes
+    back later (the event source does not use ReportBatchItemFailures: Zappa cannot set
+    it, and nothing here needs it).
+    """
+    records = event.get("Records") if isinstance(event, dict) else None
+    outcomes = []
+    for record in records if isinstance(records, list) else []:
+        message_id = record.get("messageId") if isinstance(record, dict) else None
+        message_id = str(message_id)[:100] if message_id else "?"
+        try:
+            body, reason = _dead_letter(record)
+        except _Refused as why:
+            logger.error("Dead letter %s not recorded: %s", message_id, why)
+            outcomes.append("refused")
+            continue
+        outcome = _record_dead_letter(body, reason)
+        logger.warning("Task run %s (%s) dead-lettered: %s", body["task_id"], body["task"], outcome)
+        outcomes.append(outcome)
+    return {"outcomes": outcomes}

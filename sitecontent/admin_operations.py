@@ -1,7 +1,8 @@
 """The operations panel (/admin/operations/): is the site's background machinery healthy?
 
-Shows when the minute tick last ran and whether it is overdue, failed and stuck task
-runs (with a retry button), recent CDN purges and transitions, and whether storage and
+Shows when the minute tick last ran and whether it is overdue, failed, dead-lettered
+(Lambda gave up on them after its retries: cms.task_backends.record_dead_letters) and
+stuck task runs (with a retry button), recent CDN purges and transitions, and whether storage and
 the database answer. For staff holding ``cms.view_taskrun`` (Publishers, superusers).
 """
 
@@ -76,13 +77,17 @@ def operations_view(request):
     now = timezone.now()
     state = SchedulerState.objects.first()
     last_tick = state.last_finished_at if state else None
+    dead_letters = TaskRun.objects.filter(status="FAILED").exclude(dead_lettered_at=None)
     context = {
         **admin.site.each_context(request),
         "title": _("Operations"),
         "now": now,
         "scheduler": state,
         "tick_overdue": last_tick is None or now - last_tick > TICK_OVERDUE_AFTER,
-        "failures": TaskRun.objects.filter(status="FAILED")[:20],
+        "failures": TaskRun.objects.filter(status="FAILED", dead_lettered_at=None)[:20],
+        "dead_letters": dead_letters[:20],
+        # Those still waiting for an operator: not retried yet.
+        "dead_letter_count": dead_letters.filter(retried_as="").count(),
         "stuck": TaskRun.objects.filter(status="READY", enqueued_at__lt=now - STUCK_AFTER)[:20],
         "purges": CdnPurge.objects.all()[:15],
         "transitions": ContentTransition.objects.select_related("content_type")[:10],

@@ -65,6 +65,29 @@ def test_failed_tasks_show_their_error_and_can_be_retried(django_capture_on_comm
     assert TaskRun.objects.count() == 2
 
 
+def test_dead_lettered_tasks_are_counted_listed_apart_and_can_be_retried(
+    django_capture_on_commit_callbacks,
+):
+    failed_run()
+    dead = failed_run(id="run-2", dead_lettered_at=timezone.now(),
+                      error="dead-lettered: Task timed out after 60.05 seconds")  # fmt: skip
+    failed_run(id="run-3", dead_lettered_at=timezone.now(), retried_as="run-9")
+    panel = signed_in(publisher())
+    response = panel.get(PANEL)
+    assert [r.pk for r in response.context["failures"]] == ["run-1"]
+    assert {r.pk for r in response.context["dead_letters"]} == {"run-2", "run-3"}
+    html = response.content.decode()
+    assert '<span data-ops="dead-letter-count">(1)</span>' in html
+    assert "1 is not retried yet." in html
+    assert "dead-lettered: Task timed out after 60.05 seconds" in html
+    assert f'action="{PANEL}tasks/run-2/retry/"' in html
+    assert "retried as run-9" in html
+    panel.post(f"{PANEL}tasks/{dead.pk}/retry/")
+    dead.refresh_from_db()
+    assert TaskRun.objects.get(pk=dead.retried_as).status == TaskResultStatus.SUCCESSFUL
+    assert '<span data-ops="dead-letter-count">(0)</span>' in panel.get(PANEL).content.decode()
+
+
 def test_storage_database_and_purges_are_reported():
     CdnPurge.objects.create(paths=["/articles/*"], backend="RecordingBackend", reference="r1")
     response = signed_in(publisher()).get(PANEL)
