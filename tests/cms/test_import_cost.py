@@ -35,7 +35,8 @@ NOT_FOR_PAGES = (
 )
 NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
 # In production also: the task framework (pages enqueue nothing; a save imports it), the
-# HTML sanitizer (saves only), and byte checks and renditions (uploads and tasks only).
+# HTML sanitizer (saves only), byte checks and renditions (uploads and tasks only), and
+# the AWS SDK.
 NOT_FOR_PRODUCTION_PAGES = (
     "django.tasks",
     "cms.tasks",
@@ -44,6 +45,10 @@ NOT_FOR_PRODUCTION_PAGES = (
     "sitecontent.media",
     "sitecontent.imageformats",
     "sitecontent.renditions",
+    # The AWS SDK: pages on S3 media build no client until a file is stored, and secrets
+    # come from plain variables here (cms.secrets imports boto3 only for an ARN).
+    "boto3",
+    "botocore",
 )
 
 PROBE = r"""
