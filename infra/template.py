@@ -123,7 +123,9 @@ cloudfront = boto3.client("cloudfront")
 
 def handler(event, context):
     paths = event.get("paths") if isinstance(event, dict) else None
-    if not paths or not all(isinstance(p, str) and p.startswith("/") for p in paths):
+    if not isinstance(paths, list) or not paths or not all(
+        isinstance(p, str) and p.startswith("/") for p in paths
+    ):
         raise ValueError('expected {"paths": ["/path", ...], "reference": "..."}')
     reference = str(event.get("reference") or time.time_ns())
     answer = cloudfront.create_invalidation(
@@ -536,17 +538,19 @@ def build(stage) -> Template:
     ]
 
     def api_behaviour(pattern, cache, request, methods):
-        return cloudfront.CacheBehavior(
+        behaviour = cloudfront.CacheBehavior(
             PathPattern=pattern,
             TargetOriginId=API_ORIGIN,
             ViewerProtocolPolicy="redirect-to-https",
             AllowedMethods=methods,
             CachedMethods=["GET", "HEAD"],
             CachePolicyId=cache,
-            OriginRequestPolicyId=request or Ref(AWS_NO_VALUE),
             FunctionAssociations=host_function,
             Compress=True,
         )
+        if request:
+            behaviour.OriginRequestPolicyId = request
+        return behaviour
 
     def media_behaviour(pattern, headers):
         return cloudfront.CacheBehavior(
