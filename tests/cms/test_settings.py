@@ -128,23 +128,51 @@ def test_production_never_derives_the_site_url_from_a_wildcard_host():
     assert "SITE_URL must be an https:// address" in plain.stderr
 
 
-def test_the_dev_stage_starts_in_its_own_shape():
-    """dev's variables from zappa_settings.json, plus what make deploy and the operator
-    add: API Gateway alone, one proxy, the Host as sent, no CloudFront check."""
-    from tests.lambda_fixtures import stage_config
+@pytest.mark.parametrize("stage", ["dev", "production"])
+def test_a_stage_starts_from_what_make_deploy_gives_it(stage, aws):
+    """The stage's variables as make deploy writes them (zappa_settings.json plus the
+    stack's outputs: cms.lambda_build), its secrets in Secrets Manager (moto): every
+    stage behind CloudFront, secrets by ARN only, purges through the relay."""
+    import json as json_module
 
-    env = {**stage_config("dev")["aws_environment_variables"],
-           **without("ORIGIN_VERIFY_SECRETS", "ALLOWED_HOSTS", "MEDIA_BUCKET", "MEDIA_DOMAIN",
-                     "CDN_BACKEND", "CLOUDFRONT_DISTRIBUTION_ID", "CSRF_TRUSTED_ORIGINS"),
-           "SITE_URL": "https://abc123defg.execute-api.eu-west-1.amazonaws.com/dev"}  # fmt: skip
+    from cms import aws as aws_module
+    from cms import lambda_build
+    from tests.lambda_fixtures import stack_outputs, stage_config
+
+    manager = aws_module.client("secretsmanager")
+
+    def secret(name, value):
+        return manager.create_secret(Name=name, SecretString=json_module.dumps(value))["ARN"]
+
+    outputs = {
+        **stack_outputs(stage),
+        "DjangoSecretArn": secret(f"lambda-cms/{stage}/django",
+                                  {"SECRET_KEY": PRODUCTION_ENV["SECRET_KEY"]}),
+        "OriginVerifySecretArn": secret(f"lambda-cms/{stage}/origin-verify",
+                                        {"ORIGIN_VERIFY_SECRET": "o" * 40}),
+        "DatabaseSecretArn": secret(f"rds!cluster-{stage}",
+                                    {"username": "cms", "password": "p" * 30}),
+        "PurgeFunctionName": f"lambda-cms-{stage}-cdn-purge",
+    }  # fmt: skip
+    env = lambda_build.stage_settings_from_outputs(stage, stage_config(stage), outputs)[
+        "aws_environment_variables"
+    ]
+    assert not {"SECRET_KEY", "ORIGIN_VERIFY_SECRETS", "DATABASE_URL"} & set(env)
     result = run(
-        SETUP + "print(settings.TRUSTED_PROXY_COUNT, settings.USE_X_FORWARDED_HOST, "
-        "settings.ORIGIN_VERIFY_REQUIRED, settings.SITE_URL)",
+        SETUP + "from cms import cdn; db = settings.DATABASES['default']; "
+        "print(settings.ORIGIN_VERIFY_REQUIRED, settings.TRUSTED_PROXY_COUNT, "
+        "settings.USE_X_FORWARDED_HOST, settings.SITE_URL, settings.ALLOWED_HOSTS[0], "
+        "db['ENGINE'], db['HOST'], cdn.get_backend().options['PURGE_FUNCTION'], "
+        "settings.ORIGIN_VERIFY_SECRETS == ['o' * 40])",
         "cms.settings.production",
         **env,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["1", "False", "False", env["SITE_URL"]]
+    site = outputs["SiteDomain"]
+    assert result.stdout.split() == [
+        "True", "2", "True", f"https://{site}", site, "cms.db", outputs["DatabaseHost"],
+        outputs["PurgeFunctionName"], "True",
+    ]  # fmt: skip
 
 
 def test_production_names_only_what_is_missing():
