@@ -43,6 +43,10 @@ DATABASES = {
 }
 # Lambda reuses a warm container for many requests: keep the connection between them,
 # but check it before use because RDS (or RDS Proxy) may have dropped it meanwhile.
+# Stages on Aurora Serverless v2 with MinCapacity 0 set CONN_MAX_AGE=0: the database
+# pauses only when no connection is open, and an idle warm container would hold its
+# connection until its next request. (Non-HTTP events close theirs on finishing
+# anyway: cms.lambda_events.)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
@@ -193,6 +197,22 @@ UPLOAD_TOKEN_MINUTES = 5
 MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 # Editors' browsers upload straight to S3 (production); locally the admin form does.
 DIRECT_UPLOADS = False
+
+# THE PUBLISHING TICK'S MARKER (sitecontent.tick_gate)
+# ------------------------------------------------------------------------------
+# Lets the minute tick skip the database while nothing can be due, so an idle Aurora
+# Serverless database pauses. "" = no marker, every tick runs in full (local, tests);
+# "s3" = the object PUBLISHING_TICK_MARKER_KEY in MEDIA_BUCKET (AWS stages); "file" =
+# PUBLISHING_TICK_MARKER_FILE (one machine).
+PUBLISHING_TICK_MARKER = env("PUBLISHING_TICK_MARKER", default="")
+# Outside media/ and uploads/: never served, never taken for an upload.
+PUBLISHING_TICK_MARKER_KEY = "state/publishing-tick.json"
+PUBLISHING_TICK_MARKER_FILE = env.path(
+    "PUBLISHING_TICK_MARKER_FILE", default=BASE_DIR / ".build" / "state" / "publishing-tick.json"
+)
+# However quiet the marker says the site is, a full tick at least this often (a safety
+# net for changes no save announces, like QuerySet.update() or a restored database).
+PUBLISHING_TICK_FULL_RUN_HOURS = env.int("PUBLISHING_TICK_FULL_RUN_HOURS", default=6)
 
 # TASKS AND CDN
 # ------------------------------------------------------------------------------

@@ -73,6 +73,34 @@ def test_the_same_tick_three_times_has_one_set_of_side_effects(tick):
     assert SchedulerState.objects.get().runs == 3
 
 
+@pytest.mark.parametrize("marker_kept", [True, False], ids=["marker kept", "marker lost"])
+def test_a_tick_delivered_three_times_behind_its_marker_has_one_set_of_side_effects(
+    marker_kept, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """EventBridge may deliver a tick more than once. With the marker (sitecontent.
+    tick_gate) the repeats skip; without it (lost, unreadable) they run in full and find
+    the work done: either way one transition and one purge."""
+    from sitecontent import tick_gate
+
+    settings.PUBLISHING_TICK_MARKER = "file"
+    settings.PUBLISHING_TICK_MARKER_FILE = marker = tmp_path / "publishing-tick.json"
+    now = timezone.now()
+    schedule(ArticleFactory, go_live=now - timedelta(seconds=20))
+    outcomes = []
+    for _ in range(3):
+        if not marker_kept:
+            marker.unlink(missing_ok=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            outcomes.append(tick_gate.publishing_tick(now=now).as_dict())
+    assert [o["ran"] for o in outcomes] == ([True, False, False] if marker_kept else [True] * 3)
+    assert [o.get("transitions") for o in outcomes] == (
+        [1, None, None] if marker_kept else [1, 0, 0]
+    )
+    assert ContentTransition.objects.count() == 1
+    assert CdnPurge.objects.count() == 1
+    assert SchedulerState.objects.get().runs == (1 if marker_kept else 3)
+
+
 def test_missed_ticks_are_caught_up_by_the_next_one(tick):
     start = timezone.now()
     tick(now=start)
