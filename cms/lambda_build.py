@@ -2,22 +2,26 @@
 
     python -m cms.lambda_build package STAGE [--output PATH]
     python -m cms.lambda_build deploy STAGE [--first]   # --first: zappa deploy, not update
-    python -m cms.lambda_build iam-policy STAGE          # print the stage's IAM policy
+    python -m cms.lambda_build iam-policy STAGE          # print the stage's role policy
 
 Zappa zips the virtualenv it runs from, so the build uses a runtime-only virtualenv
 (``.build/venv``, from requirements.txt) and a copy of the project (``.build/src``),
 never the developer's tree, its untracked files or test tools. In the copy it collects
-static files (and, to deploy, writes the stage's IAM policy, cms/iam_policy.py); after
-Zappa has zipped it, ``add_bytecode`` (Zappa's ``zip`` callback) adds bytecode compiled
-with ``--invalidation-mode unchecked-hash``: Zappa stamps zip entries with a 1980 date,
-so timestamp-checked bytecode never matches on Lambda and every cold start would
-recompile everything.
+static files (and, to deploy, writes the stage's zappa settings from its stack's outputs:
+``stage_settings_from_outputs``); after Zappa has zipped it, ``add_bytecode`` (Zappa's
+``zip`` callback) adds bytecode compiled with ``--invalidation-mode unchecked-hash``:
+Zappa stamps zip entries with a 1980 date, so timestamp-checked bytecode never matches on
+Lambda and every cold start would recompile everything.
 
 Standard library only: this module runs before any dependency is installed, and is
-excluded from the package (zappa_settings.json, exclude_glob).
-"""
+excluded from the package (zappa_settings.json, exclude_glob). What needs boto3 (reading
+the stack, setting its ApiDomain parameter: infra/) runs in the build virtualenv.
 
-from __future__ import annotations  # annotations name cms.iam_policy, absent as a callback
+``INFRA_OUTPUTS=path.json`` (a JSON object of output names to values) supplies outputs the
+stack lacks. It exists for rehearsals on moto, whose CloudFormation creates no CloudFront
+distribution, secret or database and drops the outputs that name them; it never replaces
+an output the stack has.
+"""
 
 import argparse
 import compileall
@@ -31,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -304,103 +309,220 @@ def requires_cloudfront(config: dict) -> bool:
     return _env_flag(env.get("ORIGIN_VERIFY_REQUIRED"), default=True)
 
 
-def site_url_from_settings(config: dict) -> str:
-    """The stage's public address as production settings work it out: SITE_URL, or the
-    first ALLOWED_HOSTS entry when that is one host ("" when it is a wildcard)."""
-    env = config.get("aws_environment_variables", {})
-    if env.get("SITE_URL"):
-        return env["SITE_URL"].rstrip("/")
-    first = env.get("ALLOWED_HOSTS", "").split(",")[0].strip()
-    if not first or first.startswith(".") or "*" in first:
-        return ""
-    return f"https://{first}"
+# The stage stack's outputs (infra/, docs/deploy.md) that make deploy turns into the build
+# copy's zappa settings. Stage is checked against the stage being deployed.
+REQUIRED_OUTPUTS = (
+    "Stage",
+    "FunctionRoleArn",
+    "MediaBucket",
+    "DistributionId",
+    "SiteDomain",
+    "SubnetIds",
+    "FunctionSecurityGroupId",
+    "DeadLetterQueueArn",
+    "DjangoSecretArn",
+    "OriginVerifySecretArn",
+    "DatabaseSecretArn",
+    "DatabaseHost",
+    "DatabasePort",
+    "DatabaseName",
+)
+# Function variable: the output it holds. Names and addresses only: the secrets stay in
+# Secrets Manager, and production settings read them by these ARNs at start.
+OUTPUT_VARIABLES = {
+    "MEDIA_BUCKET": "MediaBucket",
+    "MEDIA_DOMAIN": "SiteDomain",
+    "ALLOWED_HOSTS": "SiteDomain",
+    "CLOUDFRONT_DISTRIBUTION_ID": "DistributionId",
+    "DJANGO_SECRET_ARN": "DjangoSecretArn",
+    "ORIGIN_VERIFY_SECRET_ARN": "OriginVerifySecretArn",
+    "DATABASE_SECRET_ARN": "DatabaseSecretArn",
+    "DATABASE_HOST": "DatabaseHost",
+    "DATABASE_PORT": "DatabasePort",
+    "DATABASE_NAME": "DatabaseName",
+}
+# Set when the stack has the output, left out when it has not.
+OPTIONAL_OUTPUT_VARIABLES = {"CDN_PURGE_FUNCTION": "PurgeFunctionName"}
+DERIVED_VARIABLES = ("SITE_URL", "CSRF_TRUSTED_ORIGINS", "CDN_BACKEND")
+# "${OutputKey}" in an event source's ARN (zappa_settings.json): the deploy writes the
+# stage's output there, so the committed file names no stage's bucket or queue.
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
-# Run by the build virtualenv's Python (boto3 is there, not here). Prints the account and
-# the few variables already on the function that the build reads, never the others: the
-# function's environment holds its secrets.
-AWS_FACTS = r"""
-import json, sys
-import boto3
-from botocore.exceptions import ClientError
-function, region, wanted = sys.argv[1], sys.argv[2], sys.argv[3:]
-facts = {"account_id": boto3.client("sts", region_name=region).get_caller_identity()["Account"]}
-try:
-    configuration = boto3.client("lambda", region_name=region).get_function_configuration(
-        FunctionName=function
+def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict:
+    """The stage's resolved zappa settings with what its stack made: the execution role
+    (the stack owns it and its policy, so Zappa must not manage roles), the VPC, the
+    dead-letter queue, the function's variables and the event sources' ARNs.
+
+    The committed settings may not set a variable that comes from the stack: two homes
+    for one value would drift, and the stack is the one that knows."""
+    if missing := [key for key in REQUIRED_OUTPUTS if not outputs.get(key)]:
+        raise BuildError(
+            f"The {stage} stack has no output {', '.join(missing)}: run make infra "
+            f"STAGE={stage} to bring the stack up to date"
+        )
+    if outputs["Stage"] != stage:
+        raise BuildError(f"The stack read for {stage} is {outputs['Stage']!r}'s")
+    env = dict(config.get("aws_environment_variables", {}))
+    site_url = f"https://{outputs['SiteDomain']}"
+    from_stack = {name: outputs[key] for name, key in OUTPUT_VARIABLES.items()}
+    from_stack |= {name: outputs[key] for name, key in OPTIONAL_OUTPUT_VARIABLES.items()
+                   if outputs.get(key)}  # fmt: skip
+    from_stack |= {
+        "SITE_URL": site_url,
+        "CSRF_TRUSTED_ORIGINS": site_url,
+        "CDN_BACKEND": iam_policy.CLOUDFRONT_BACKEND,
+    }
+    clashing = sorted(
+        name
+        for name in (*OUTPUT_VARIABLES, *OPTIONAL_OUTPUT_VARIABLES, *DERIVED_VARIABLES)
+        if name in env and env[name] != from_stack.get(name)
     )
-except ClientError as exc:
-    if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-        raise
-else:
-    variables = (configuration.get("Environment") or {}).get("Variables") or {}
-    facts["function_environment"] = {k: variables[k] for k in wanted if k in variables}
-print(json.dumps(facts))
+    if clashing:
+        raise BuildError(
+            f"zappa_settings.json sets {', '.join(clashing)} for {stage}; make deploy sets "
+            "them from the stage's stack: remove them from the file"
+        )
+
+    def fill(text: str) -> str:
+        def output(match):
+            if match[1] not in outputs:
+                raise BuildError(f"{text!r} in zappa_settings.json names no output of the stack")
+            return outputs[match[1]]
+
+        return PLACEHOLDER.sub(output, text)
+
+    events = []
+    for event in config.get("events", []):
+        event = json.loads(json.dumps(event))  # the caller's config stays as it was
+        if "event_source" in event:
+            event["event_source"]["arn"] = fill(event["event_source"]["arn"])
+        events.append(event)
+    return {
+        **config,
+        "role_arn": outputs["FunctionRoleArn"],
+        "manage_roles": False,
+        "vpc_config": {
+            "SubnetIds": [s.strip() for s in outputs["SubnetIds"].split(",") if s.strip()],
+            "SecurityGroupIds": [outputs["FunctionSecurityGroupId"]],
+        },
+        "dead_letter_arn": outputs["DeadLetterQueueArn"],
+        "aws_environment_variables": {**env, **from_stack},
+        "events": events,
+    }
+
+
+# Run by the build virtualenv's Python, in the repository (boto3 and troposphere are
+# there, not necessarily here): infra/ reads the stack and updates its parameter.
+# Prints {"outputs": {...}} (None: the stage has no stack) or {"error": "..."}. What the
+# stack has only: INFRA_OUTPUTS is left out of its environment and merged here, where it
+# may not override an output (merge_outputs).
+STACK_OUTPUTS = r"""
+import json, sys
+from infra import deploy
+stage = sys.argv[1]
+try:
+    settings = deploy.load_stage(stage)
+    cf = deploy.client("cloudformation", settings.region)
+    if deploy.describe_stack(cf, settings.names.stack) is None:
+        print(json.dumps({"outputs": None}))
+    else:
+        print(json.dumps({"outputs": deploy.stack_outputs(stage, complete=False)}))
+except deploy.DeployError as exc:
+    print(json.dumps({"error": str(exc)}))
+"""
+SET_API_DOMAIN = r"""
+import sys
+from infra.deploy import set_api_domain
+set_api_domain(sys.argv[1], sys.argv[2])
+"""
+ROLE_POLICY = r"""
+import json, sys
+from infra.template import role_policy
+print(json.dumps(role_policy(sys.argv[1]), indent=2))
 """
 
 
-def aws_facts(function: str, region: str) -> dict:
+def infra_call(script: str, *args: str, capture: bool, env=None) -> str:
     ensure_runtime_venv()
     result = subprocess.run(
-        [VENV / "bin/python", "-c", AWS_FACTS, function, region, "CLOUDFRONT_DISTRIBUTION_ID"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        [VENV / "bin/python", "-c", script, *args],
+        cwd=ROOT, capture_output=capture, text=True, check=False, env=env,
     )  # fmt: skip
     if result.returncode:
-        raise BuildError(f"could not ask AWS for the account and function: {result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+        detail = (result.stderr or "").strip().splitlines()[-1:] if capture else []
+        raise BuildError(f"infra ({' '.join(args)}) failed{': ' + detail[0] if detail else ''}")
+    return result.stdout if capture else ""
 
 
-def policy_inputs(stage: str, config: dict, facts: dict | None) -> iam_policy.StageInputs:
-    """What the stage's policy names: zappa_settings.json, the deployer's environment
-    (AWS_ACCOUNT_ID, CLOUDFRONT_DISTRIBUTION_ID, SECRET_ARNS), then what AWS says (the
-    account, the distribution id already on the function). A later source for stack
-    outputs plugs in here the same way."""
-    sources = [
-        ("zappa_settings.json", iam_policy.from_zappa_settings(stage, config)),
-        ("the environment", iam_policy.from_environment(os.environ)),
-    ]
-    if facts is not None:
-        on_function = facts.get("function_environment", {})
-        sources.append(
-            (
-                "AWS",
-                {
-                    "account_id": facts["account_id"],
-                    "distribution_id": on_function.get("CLOUDFRONT_DISTRIBUTION_ID", ""),
-                },
-            )
-        )
+def supplied_outputs(stage: str) -> dict:
+    """INFRA_OUTPUTS=path.json: outputs the stack lacks, for rehearsals on an emulator
+    (moto's CloudFormation makes no CloudFront distribution, secret or database, and
+    drops the outputs that name them; the rehearsal creates them through their own APIs
+    and says where they are). Never a way to change what the stack says."""
+    path = os.environ.get("INFRA_OUTPUTS")
+    if not path:
+        return {}
     try:
-        return iam_policy.gather(*sources)
-    except iam_policy.PolicyInputError as exc:
-        raise BuildError(str(exc)) from exc
+        supplied = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"INFRA_OUTPUTS={path}: {exc}") from exc
+    if not isinstance(supplied, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in supplied.items()
+    ):
+        raise BuildError(f"INFRA_OUTPUTS={path} must be a JSON object of output names to strings")
+    return supplied
 
 
-def write_policy(stage: str, inputs: iam_policy.StageInputs, *, into_build_copy: bool) -> Path:
-    """The rendered policy in .build/iam/STAGE.json (for reviewers) and, to deploy, as the
-    build copy's zappa_iam_policy.json, the file zappa_settings.json's attach_policy names."""
-    text = json.dumps(iam_policy.render(inputs), indent=2) + "\n"
-    review = BUILD / "iam" / f"{stage}.json"
-    review.parent.mkdir(parents=True, exist_ok=True)
-    review.write_text(text)
-    if into_build_copy:
-        (SRC / iam_policy.stage_settings(stage)["attach_policy"]).write_text(text)
-    log(f"IAM policy for {stage}: {review.relative_to(ROOT)}")
-    return review
+def merge_outputs(stage: str, stack: dict, supplied: dict) -> dict:
+    if overlap := sorted(k for k in supplied if k in stack and supplied[k] != stack[k]):
+        raise BuildError(
+            f"INFRA_OUTPUTS gives {', '.join(overlap)}, which the {stage} stack has: it only "
+            "supplies outputs the stack lacks (remove them from the file)"
+        )
+    if extra := sorted(set(supplied) - set(stack)):
+        log(f"outputs from INFRA_OUTPUTS (the stack lacks them): {', '.join(extra)}")
+    return {**supplied, **stack}
 
 
-def write_stage_overrides(stage: str, environment: dict, **settings) -> None:
-    """Deploy-time values for the stage, in the build copy's zappa_settings.json only
+def stage_outputs(stage: str) -> dict:
+    """The stage stack's outputs, plus INFRA_OUTPUTS's for those it lacks."""
+    env = {k: v for k, v in os.environ.items() if k != "INFRA_OUTPUTS"}
+    answer = json.loads(
+        infra_call(STACK_OUTPUTS, stage, capture=True, env=env).strip().splitlines()[-1]
+    )
+    if "error" in answer:
+        raise BuildError(answer["error"])
+    if not answer["outputs"]:
+        raise BuildError(f"{stage} has no infrastructure stack: run make infra STAGE={stage} first")
+    return merge_outputs(stage, answer["outputs"], supplied_outputs(stage))
+
+
+def write_stage(stage: str, resolved: dict) -> None:
+    """The stage as the deploy resolved it, in the build copy's zappa_settings.json only
     (Zappa sets aws_environment_variables on the function and keeps the others there)."""
     path = SRC / "zappa_settings.json"
     everything = json.loads(path.read_text())
-    resolved = iam_policy.stage_settings(stage, path)
-    resolved["aws_environment_variables"] = {
-        **resolved.get("aws_environment_variables", {}),
-        **environment,
-    }
-    everything[stage] = {**resolved, **settings}
+    everything[stage] = resolved
     path.write_text(json.dumps(everything, indent=2) + "\n")
+
+
+def write_build_settings(stage: str) -> None:
+    """A fresh build copy whose zappa_settings.json has the stage as deployed, for Zappa
+    commands other than deploy and update (``make destroy``'s ``zappa undeploy`` must find
+    the bucket and queue its event sources name). Without a stack to read, the events
+    that name its outputs are left out, and said so: the committed placeholders are no
+    ARN Zappa could act on."""
+    config = iam_policy.stage_settings(stage)
+    copy_sources()
+    try:
+        resolved = stage_settings_from_outputs(stage, config, stage_outputs(stage))
+    except BuildError as exc:
+        kept = [e for e in config.get("events", [])
+                if not PLACEHOLDER.search(e.get("event_source", {}).get("arn", ""))]  # fmt: skip
+        log(f"{exc}; left out the event sources that name the stack's outputs")
+        resolved = {**config, "events": kept}
+    write_stage(stage, resolved)
 
 
 def api_url(stage: str) -> str | None:
@@ -414,73 +536,53 @@ def api_url(stage: str) -> str | None:
 
 
 def deploy(stage: str, *, first: bool) -> None:
-    """Build, update (or deploy the first time), migrate, smoke-test; stop at a failure.
+    """Read the stage's stack, build, update (or deploy the first time), migrate,
+    smoke-test; stop at a failure.
 
-    Zappa builds the zip itself here (with the same callback as ``package``): given a
-    ready zip, ``zappa deploy`` skips creating the IAM role. The role gets the stage's
-    rendered policy (Zappa replaces its inline policy on deploy and on update).
-
-    A stage whose hosts are wildcards (dev: any execute-api host) has no address until
-    its API exists: its SITE_URL is the API Gateway URL ``zappa status`` reports, set on
-    the function by this command at every deploy, never copied by hand.
+    The stack made everything around the function (infra/, ``make infra``); its outputs
+    go into the build copy's zappa settings, never into the committed file and never by
+    hand. After the first deploy the API exists, so its host becomes the stack's ApiDomain
+    parameter: CloudFront's default origin. The role and its policy are the stack's, so
+    Zappa is told not to manage roles (the committed file's attach_policy denies all, for
+    a deploy that skips this).
     """
-    prepare()
     config = iam_policy.stage_settings(stage)
-    function = iam_policy.from_zappa_settings(stage, config)["function_name"]
-    facts = aws_facts(function, config["aws_region"])
-    inputs = policy_inputs(stage, config, facts)
-    write_policy(stage, inputs, into_build_copy=True)
-    environment = {}
-    if inputs.distribution_id:
-        # The function purges the distribution its policy names: one value for both.
-        environment["CLOUDFRONT_DISTRIBUTION_ID"] = inputs.distribution_id
-    site_url = site_url_from_settings(config)
-    through_cloudfront = requires_cloudfront(config)
+    iam_policy.from_zappa_settings(stage, config)  # refuses a stage name Zappa would mangle
+    resolved = stage_settings_from_outputs(stage, config, stage_outputs(stage))
+    site_url = resolved["aws_environment_variables"]["SITE_URL"]
+    through_cloudfront = requires_cloudfront(resolved)
+    prepare()
+    write_stage(stage, resolved)
 
     if first:
-        # Secrets are not on a new function yet: Zappa's own request would fail.
-        write_stage_overrides(stage, environment, touch=False)
-        zappa("deploy", stage)  # also schedules the events
+        zappa("deploy", stage)  # also schedules the events and adds the event sources
         url = api_url(stage)
-        if not site_url:
-            if not url:
-                raise BuildError(f"zappa status reports no API Gateway URL for {stage}")
-            site_url = url
-            write_stage_overrides(stage, {**environment, "SITE_URL": site_url}, touch=False)
-            zappa("update", stage)
+        if not url:
+            raise BuildError(f"zappa status reports no API Gateway URL for {stage}")
+        api_domain = urllib.parse.urlsplit(url).netloc
+        log(f"CloudFront origin for {stage}: {api_domain} (stack parameter ApiDomain)")
+        infra_call(SET_API_DOMAIN, stage, api_domain, capture=False)
     else:
-        url = api_url(stage)
-        if url is None:
+        if api_url(stage) is None:
             raise BuildError(f"{stage} is not deployed: the first deploy is make deploy FIRST=1")
-        if not site_url:
-            site_url = url
-            environment["SITE_URL"] = site_url
-        write_stage_overrides(stage, environment)
         zappa("update", stage)  # also reschedules the events
     zappa("manage", stage, "migrate --noinput")
 
-    smoke_url = os.environ.get("SMOKE_URL") or (site_url if through_cloudfront else url)
-    if not smoke_url:
-        raise BuildError(
-            f"No URL to smoke-test {stage}: it answers only through CloudFront, so set "
-            "SMOKE_URL (or the stage's SITE_URL) to the site's address"
-            if through_cloudfront
-            else "No URL to smoke-test: set SMOKE_URL."
-        )
+    smoke_url = os.environ.get("SMOKE_URL") or site_url
     smoke(smoke_url.rstrip("/") + "/", stage=stage, through_cloudfront=through_cloudfront)
-    log(f"{stage} deployed and answering")
+    log(f"{stage} deployed and answering at {site_url}")
 
 
 def show_policy(stage: str) -> None:
-    """Print the stage's policy (and write it under .build/iam/), asking AWS only for
-    what the environment does not say."""
-    config = iam_policy.stage_settings(stage)
-    try:
-        inputs = policy_inputs(stage, config, facts=None)
-    except BuildError:
-        function = iam_policy.from_zappa_settings(stage, config)["function_name"]
-        inputs = policy_inputs(stage, config, aws_facts(function, config["aws_region"]))
-    sys.stdout.write(write_policy(stage, inputs, into_build_copy=False).read_text())
+    """Print the stage's role policy as its stack template has it (and write it under
+    .build/iam/). CloudFormation fills the ${...} placeholders when it makes the role."""
+    iam_policy.from_zappa_settings(stage, iam_policy.stage_settings(stage))  # the name
+    text = infra_call(ROLE_POLICY, stage, capture=True)
+    review = BUILD / "iam" / f"{stage}.json"
+    review.parent.mkdir(parents=True, exist_ok=True)
+    review.write_text(text)
+    log(f"IAM policy for {stage}: {review.relative_to(ROOT)}")
+    sys.stdout.write(text)
 
 
 def main(argv=None) -> int:

@@ -4,6 +4,10 @@
 zappa_settings.json into the zappa_settings.py that ships in the package; the handler
 reads that module exactly as it does on Lambda. A typo in zappa_settings.json shows up
 here as a failing event.
+
+The stage is the one ``make deploy`` writes into the build copy: the committed settings
+with a stack's outputs filled in (``cms.lambda_build.stage_settings_from_outputs``), here
+from ``stack_outputs`` below, so the S3 and dead-letter routes name a real bucket and queue.
 """
 
 import json
@@ -45,6 +49,48 @@ def stage_config(stage=STAGE) -> dict:
     return cli.stage_config
 
 
+ACCOUNT = "123456789012"
+
+
+def stack_outputs(stage=STAGE) -> dict:
+    """Outputs shaped like a stage stack's (infra/), for settings made without AWS. The
+    bucket is the one the media fixtures create (tests/aws_fixtures.py)."""
+    region = "eu-west-1"
+    secret = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:"
+    return {
+        "Stage": stage,
+        "FunctionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/lambda-cms-{stage}-function",
+        "MediaBucket": f"lambda-cms-{stage}-media",
+        "DistributionId": "E2EXAMPLE0ABCD",
+        "DistributionDomain": "d111111abcdef8.cloudfront.net",
+        "SiteDomain": "d111111abcdef8.cloudfront.net",
+        "SubnetIds": "subnet-0123456789abcdef0,subnet-0123456789abcdef1",
+        "FunctionSecurityGroupId": "sg-0123456789abcdef0",
+        "DeadLetterQueueArn": f"arn:aws:sqs:{region}:{ACCOUNT}:lambda-cms-{stage}-dead-letters",
+        "DjangoSecretArn": f"{secret}lambda-cms/{stage}/django-AbCdEf",
+        "OriginVerifySecretArn": f"{secret}lambda-cms/{stage}/origin-verify-AbCdEf",
+        "DatabaseSecretArn": f"{secret}rds!cluster-0a1b2c-AbCdEf",
+        "DatabaseHost": f"lambda-cms-{stage}.cluster-abcdefghijkl.{region}.rds.amazonaws.com",
+        "DatabasePort": "5432",
+        "DatabaseName": "cms",
+        "AlarmTopicArn": f"arn:aws:sns:{region}:{ACCOUNT}:lambda-cms-{stage}-alarms",
+    }
+
+
+def deployed_settings_file(directory: Path, stage=STAGE, outputs=None) -> Path:
+    """zappa_settings.json as ``make deploy`` writes it into the build copy."""
+    from cms import lambda_build
+
+    everything = json.loads((ROOT / "zappa_settings.json").read_text())
+    everything[stage] = lambda_build.stage_settings_from_outputs(
+        stage, stage_config(stage), outputs or stack_outputs(stage)
+    )
+    everything[stage].pop("extends", None)
+    path = Path(directory) / "zappa_settings.json"
+    path.write_text(json.dumps(everything, indent=2))
+    return path
+
+
 def rule_name(function: str, *, name=None, stage=STAGE) -> str:
     """The EventBridge rule name Zappa's ``schedule`` gives an event."""
     from zappa.core import Zappa
@@ -57,7 +103,9 @@ def rule_name(function: str, *, name=None, stage=STAGE) -> str:
 @pytest.fixture(scope="session")
 def zappa_settings_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp(f"zappa-{STAGE}")
-    zappa_cli("save-python-settings-file", STAGE, "-o", out / "zappa_settings.py")
+    settings_file = deployed_settings_file(out)
+    zappa_cli("save-python-settings-file", STAGE, "-s", settings_file, "-o",
+              out / "zappa_settings.py")  # fmt: skip
     return out
 
 

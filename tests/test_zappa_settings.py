@@ -1,4 +1,6 @@
-"""zappa_settings.json: every stage loads, names real functions and keeps secrets out."""
+"""zappa_settings.json: every stage loads, names real functions, keeps secrets out, and
+names no resource of its own: those come from the stage's stack when make deploy writes
+the build copy's settings (cms.lambda_build.stage_settings_from_outputs)."""
 
 import json
 import re
@@ -7,7 +9,15 @@ from pathlib import Path
 import pytest
 from django.utils.module_loading import import_string
 
-from tests.lambda_fixtures import ROOT, rule_name, stage_config, zappa_cli
+from cms import lambda_build
+from tests.lambda_fixtures import (
+    ROOT,
+    deployed_settings_file,
+    rule_name,
+    stack_outputs,
+    stage_config,
+    zappa_cli,
+)
 
 SETTINGS = json.loads((ROOT / "zappa_settings.json").read_text())
 STAGES = list(SETTINGS)
@@ -34,17 +44,33 @@ def test_every_event_names_an_importable_function_zappa_can_schedule(stage):
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_stage_has_a_minute_tick_and_its_own_media_bucket_event(stage):
+def test_the_stage_has_a_minute_tick_and_its_stacks_bucket_and_queue_as_event_sources(stage):
     config = stage_config(stage)
     ticks = [e for e in config["events"] if e.get("expression") == "rate(1 minute)"]
     assert [t["function"] for t in ticks] == ["sitecontent.events.publishing_tick"]
-    [s3] = [e for e in config["events"] if "event_source" in e]
-    bucket = config["aws_environment_variables"]["MEDIA_BUCKET"]
-    assert s3["event_source"]["arn"] == f"arn:aws:s3:::{bucket}"
-    assert config["aws_environment_variables"]["MEDIA_DOMAIN"]
+    sources = {e["function"]: e["event_source"] for e in config["events"] if "event_source" in e}
+    # Committed: placeholders for the stack's outputs, the same for every stage.
+    assert sources["sitecontent.events.media_uploaded"]["arn"] == "arn:aws:s3:::${MediaBucket}"
+    assert sources["cms.task_backends.record_dead_letters"]["arn"] == "${DeadLetterQueueArn}"
     # Zappa 0.63's S3 source reads "prefix"; the older "key_filters" is silently ignored.
-    assert s3["event_source"]["prefix"] == "uploads/"
-    assert "key_filters" not in s3["event_source"]
+    assert sources["sitecontent.events.media_uploaded"]["prefix"] == "uploads/"
+    assert "key_filters" not in sources["sitecontent.events.media_uploaded"]
+
+    outputs = stack_outputs(stage)
+    deployed = lambda_build.stage_settings_from_outputs(stage, config, outputs)
+    sources = {e["function"]: e["event_source"] for e in deployed["events"] if "event_source" in e}
+    assert sources == {
+        "sitecontent.events.media_uploaded": {
+            "arn": f"arn:aws:s3:::{outputs['MediaBucket']}",
+            "events": ["s3:ObjectCreated:*"],
+            "prefix": "uploads/",
+        },
+        "cms.task_backends.record_dead_letters": {
+            "arn": outputs["DeadLetterQueueArn"],
+            "batch_size": 10,
+        },
+    }
+    assert "${" not in json.dumps(deployed)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -58,30 +84,43 @@ def test_production_like_defaults(stage):
     assert "environment_variables" not in config  # those are baked into the zip
     secrets = {"SECRET_KEY", "DATABASE_URL", "AWS_SECRET_ACCESS_KEY"}
     assert not secrets & set(config["aws_environment_variables"])
-    # Off where Zappa's request could not succeed: the emulator's URL answers nothing,
-    # and staging's and production's refuse anything that skipped CloudFront.
-    assert config.get("touch", True) is (stage == "dev")
-
-
-# Each stage's IAM policy is rendered at deploy time: tests/cms/test_iam_policy.py.
+    # Off everywhere: every stage refuses what skipped its CloudFront distribution, and
+    # Zappa's request goes to the API Gateway URL.
+    assert config["touch"] is False
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_stage_declares_how_requests_reach_it(stage):
-    """Dev is API Gateway alone (one proxy, the host as sent, no CloudFront check); the
-    CloudFront-fronted stages keep production settings' defaults (two proxies, the
-    forwarded host, the origin check). Every API is regional: no AWS-managed CloudFront
-    in front adding an X-Forwarded-For entry of its own, and no other front door."""
+def test_the_committed_stage_names_no_resource_the_stack_makes(stage):
+    """The stack is the one home of the stage's bucket, domain, distribution, role,
+    network and secrets; a value here as well would drift from it (and make deploy refuses
+    one that differs)."""
+    config = stage_config(stage)
+    from_stack = {*lambda_build.OUTPUT_VARIABLES, *lambda_build.OPTIONAL_OUTPUT_VARIABLES,
+                  *lambda_build.DERIVED_VARIABLES}  # fmt: skip
+    assert not from_stack & set(config["aws_environment_variables"])
+    assert not {"role_arn", "vpc_config", "dead_letter_arn"} & set(config)
+    text = json.dumps(config)
+    assert "arn:aws:" not in text.replace("arn:aws:s3:::${MediaBucket}", "")
+    assert "example.com" not in text
+    # A zappa deploy that skips make deploy gets a role that can do nothing
+    # (tests/cms/test_iam_policy.py: the committed policy file denies all).
+    assert (config["manage_roles"], config["attach_policy"]) == (True, "zappa_iam_policy.json")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stage_is_reached_through_its_own_cloudfront_distribution(stage):
+    """Every stage, dev and the emulator included, has a distribution of its own (its
+    dxxxx.cloudfront.net address unless infra/stages.json gives a domain), so each keeps
+    production settings' defaults: two proxies, the forwarded host, the origin check. The
+    emulator rehearses what a real stage deploys, so it has the same shape (moto's
+    CloudFront serves nothing, and make deploy smoke-tests SMOKE_URL there). Every API is
+    regional: no AWS-managed CloudFront in front adding an X-Forwarded-For entry of its
+    own, and no other front door."""
     config = stage_config(stage)
     env = config["aws_environment_variables"]
-    shape = {k: env.get(k) for k in ("TRUSTED_PROXY_COUNT", "USE_X_FORWARDED_HOST",
-                                     "ORIGIN_VERIFY_REQUIRED")}  # fmt: skip
-    if stage in ("dev", "emulator"):
-        assert shape == {"TRUSTED_PROXY_COUNT": "1", "USE_X_FORWARDED_HOST": "false",
-                         "ORIGIN_VERIFY_REQUIRED": "false"}  # fmt: skip
-    else:
-        assert shape == dict.fromkeys(shape)
-        assert config["touch"] is False  # the API Gateway URL refuses by design
+    shape = {"TRUSTED_PROXY_COUNT", "USE_X_FORWARDED_HOST", "ORIGIN_VERIFY_REQUIRED"}
+    assert not shape & set(env)
+    assert lambda_build.requires_cloudfront(config)
     assert config["endpoint_configuration"] == ["REGIONAL"]
     assert not config.get("function_url_enabled")
     assert not config.get("alb_enabled")
@@ -89,15 +128,24 @@ def test_the_stage_declares_how_requests_reach_it(stage):
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_zappa_generates_the_handler_settings_with_the_s3_route(stage, tmp_path):
-    zappa_cli("save-python-settings-file", stage, "-o", tmp_path / "zappa_settings.py")
+def test_zappa_generates_the_handler_settings_with_the_s3_and_dead_letter_routes(stage, tmp_path):
+    settings_file = deployed_settings_file(tmp_path, stage)
+    zappa_cli("save-python-settings-file", stage, "-s", settings_file,
+              "-o", tmp_path / "zappa_settings.py")  # fmt: skip
     generated = (tmp_path / "zappa_settings.py").read_text()
-    bucket = stage_config(stage)["aws_environment_variables"]["MEDIA_BUCKET"]
-    assert (
-        f"AWS_EVENT_MAPPING={{'arn:aws:s3:::{bucket}': ['sitecontent.events.media_uploaded']}}"
-        in generated
-    )
+    outputs = stack_outputs(stage)
+    [mapping] = [line for line in generated.splitlines() if line.startswith("AWS_EVENT_MAPPING=")]
+    assert eval(mapping.split("=", 1)[1]) == {  # noqa: S307 (Zappa writes a dict literal)
+        f"arn:aws:s3:::{outputs['MediaBucket']}": ["sitecontent.events.media_uploaded"],
+        outputs["DeadLetterQueueArn"]: ["cms.task_backends.record_dead_letters"],
+    }
     assert "DEBUG=False" in generated
+    # The function's variables are set on it by Zappa, not baked into the package.
+    assert outputs["DjangoSecretArn"] not in generated
+
+
+def test_infra_is_never_shipped():
+    assert "infra" in stage_config("dev")["exclude"]
 
 
 def test_excluded_paths_exist_in_the_project_or_its_packages():

@@ -1,9 +1,11 @@
 """The build's own rules, without building: which files go in, what the package may not
-hold, the placeholders it starts production settings with, and where it smoke-tests.
+hold, the placeholders it starts production settings with, how a stack's outputs become
+the deployed stage's settings, and where it smoke-tests.
 (The real zip is built in tests/test_lambda_package.py, the deploy in
 tests/test_deploy_emulator.py.)"""
 
 import http.server
+import json
 import subprocess
 import sys
 import threading
@@ -14,7 +16,7 @@ import pytest
 from cms import lambda_build
 from cms.iam_policy import stage_settings
 from tests.cms.test_settings import run
-from tests.lambda_fixtures import ROOT
+from tests.lambda_fixtures import ROOT, stack_outputs
 
 
 def git(*args, cwd):
@@ -87,19 +89,119 @@ def test_the_build_starts_production_settings_with_throwaway_keys_that_pass_its_
     assert result.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize(
-    ("stage", "site_url", "through_cloudfront"),
-    [
-        ("dev", "", False),  # a wildcard host: make deploy supplies the API Gateway URL
-        ("emulator", "", False),
-        ("staging", "https://staging.example.com", True),
-        ("production", "https://www.example.com", True),
-    ],
-)
-def test_where_each_stage_is_served_from(stage, site_url, through_cloudfront):
+@pytest.mark.parametrize("stage", ["dev", "staging", "production", "emulator"])
+def test_the_stack_outputs_become_the_deployed_stages_settings(stage):
     config = stage_settings(stage)
-    assert lambda_build.site_url_from_settings(config) == site_url
-    assert lambda_build.requires_cloudfront(config) is through_cloudfront
+    outputs = stack_outputs(stage)
+    deployed = lambda_build.stage_settings_from_outputs(stage, config, outputs)
+    # The stack owns the role and its policy: Zappa uses it and manages none.
+    assert (deployed["role_arn"], deployed["manage_roles"]) == (outputs["FunctionRoleArn"], False)
+    assert deployed["vpc_config"] == {
+        "SubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        "SecurityGroupIds": [outputs["FunctionSecurityGroupId"]],
+    }
+    assert deployed["dead_letter_arn"] == outputs["DeadLetterQueueArn"]
+    site = outputs["SiteDomain"]
+    assert deployed["aws_environment_variables"] == {
+        **config["aws_environment_variables"],  # SITE_NAME, LOG_LEVEL
+        "MEDIA_BUCKET": outputs["MediaBucket"],
+        "MEDIA_DOMAIN": site,
+        "ALLOWED_HOSTS": site,
+        "SITE_URL": f"https://{site}",
+        "CSRF_TRUSTED_ORIGINS": f"https://{site}",
+        "CDN_BACKEND": "cms.cdn.CloudFrontBackend",
+        "CLOUDFRONT_DISTRIBUTION_ID": outputs["DistributionId"],
+        "DJANGO_SECRET_ARN": outputs["DjangoSecretArn"],
+        "ORIGIN_VERIFY_SECRET_ARN": outputs["OriginVerifySecretArn"],
+        "DATABASE_SECRET_ARN": outputs["DatabaseSecretArn"],
+        "DATABASE_HOST": outputs["DatabaseHost"],
+        "DATABASE_PORT": "5432",
+        "DATABASE_NAME": outputs["DatabaseName"],
+    }
+    assert lambda_build.requires_cloudfront(deployed)
+    # Everything else is the committed stage's, untouched.
+    same = set(config) - {"events", "aws_environment_variables", "manage_roles"}
+    assert {k: deployed[k] for k in same} == {k: config[k] for k in same}
+    assert config["events"][1]["event_source"]["arn"] == "arn:aws:s3:::${MediaBucket}"
+
+
+def test_a_purge_function_output_reaches_the_function_when_the_stack_has_one():
+    outputs = {**stack_outputs("staging"), "PurgeFunctionName": "lambda-cms-staging-purge"}
+    deployed = lambda_build.stage_settings_from_outputs("staging", stage_settings("staging"),
+                                                        outputs)  # fmt: skip
+    assert (
+        deployed["aws_environment_variables"]["CDN_PURGE_FUNCTION"] == outputs["PurgeFunctionName"]
+    )
+
+
+def test_a_stack_without_an_output_the_deploy_needs_says_to_run_make_infra():
+    outputs = stack_outputs("staging")
+    del outputs["DeadLetterQueueArn"], outputs["SubnetIds"]
+    with pytest.raises(lambda_build.BuildError) as refused:
+        lambda_build.stage_settings_from_outputs("staging", stage_settings("staging"), outputs)
+    assert str(refused.value) == (
+        "The staging stack has no output SubnetIds, DeadLetterQueueArn: run make infra "
+        "STAGE=staging to bring the stack up to date"
+    )
+
+
+def test_another_stages_outputs_are_refused():
+    with pytest.raises(lambda_build.BuildError, match="'production'"):
+        lambda_build.stage_settings_from_outputs(
+            "staging", stage_settings("staging"), stack_outputs("production")
+        )
+
+
+def test_a_committed_variable_that_the_stack_sets_differently_stops_the_deploy():
+    config = stage_settings("staging")
+    config["aws_environment_variables"] = {
+        **config["aws_environment_variables"],
+        "MEDIA_BUCKET": "someone-elses-bucket",
+        "CDN_BACKEND": "cms.cdn.RecordingBackend",
+    }
+    with pytest.raises(lambda_build.BuildError, match="sets CDN_BACKEND, MEDIA_BUCKET for staging"):
+        lambda_build.stage_settings_from_outputs("staging", config, stack_outputs("staging"))
+
+
+def test_an_event_placeholder_naming_no_output_stops_the_deploy():
+    config = stage_settings("staging")
+    config["events"] = [
+        {"function": "sitecontent.events.media_uploaded",
+         "event_source": {"arn": "arn:aws:s3:::${MediaBuckett}", "events": ["s3:ObjectCreated:*"]}}
+    ]  # fmt: skip
+    with pytest.raises(lambda_build.BuildError, match=r"MediaBuckett.*names no output"):
+        lambda_build.stage_settings_from_outputs("staging", config, stack_outputs("staging"))
+
+
+def test_infra_outputs_supplies_only_what_the_stack_lacks(tmp_path, monkeypatch, capsys):
+    stack = stack_outputs("emulator")
+    lacking = {k: stack.pop(k) for k in ("DistributionId", "DistributionDomain", "SiteDomain")}
+    supplied = tmp_path / "outputs.json"
+    supplied.write_text(json.dumps({**lacking, "MediaBucket": stack["MediaBucket"]}))
+    monkeypatch.setenv("INFRA_OUTPUTS", str(supplied))
+    merged = lambda_build.merge_outputs("emulator", stack, lambda_build.supplied_outputs("e"))
+    assert merged == {**stack, **lacking}
+    assert "DistributionDomain, DistributionId, SiteDomain" in capsys.readouterr().out
+
+    # Never over what the stack says: the file is a rehearsal aid, not an override.
+    supplied.write_text(json.dumps({**lacking, "MediaBucket": "another-bucket"}))
+    with pytest.raises(lambda_build.BuildError, match="gives MediaBucket, which the emulator"):
+        lambda_build.merge_outputs("emulator", stack, lambda_build.supplied_outputs("emulator"))
+
+    supplied.write_text('["DistributionId"]')
+    with pytest.raises(lambda_build.BuildError, match="must be a JSON object"):
+        lambda_build.supplied_outputs("emulator")
+    monkeypatch.delenv("INFRA_OUTPUTS")
+    assert lambda_build.supplied_outputs("emulator") == {}
+
+
+def test_a_stage_without_a_stack_says_to_run_make_infra_first(monkeypatch):
+    monkeypatch.setattr(
+        lambda_build, "infra_call", lambda script, *args, capture, env=None: '{"outputs": null}\n'
+    )
+    with pytest.raises(lambda_build.BuildError) as refused:
+        lambda_build.stage_outputs("staging")
+    assert "run make infra STAGE=staging first" in str(refused.value)
 
 
 @pytest.fixture
