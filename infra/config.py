@@ -155,6 +155,22 @@ class Names:
             name = f"{prefix:.{max(0, 63 - len(TICK_FUNCTION))}}-{TICK_FUNCTION}"[:64]
         return name
 
+    def namespaces(self) -> dict[str, set[str]]:
+        """The stage's names by the namespace they must be unique in (one account and
+        region): two stages must not share one, e.g. stage "dev-purge"'s function and
+        stage "dev"'s purge relay."""
+        return {
+            "Lambda function": {self.function, self.purge_function},
+            "IAM role": {self.role, self.purge_role, self.proxy_role},
+            # Zappa's own stack is named after the function.
+            "CloudFormation stack": {self.function, self.stack, self.certificate_stack},
+            "RDS identifier": {self.database, f"{self.database}-1"},
+            "SQS queue": {self.dead_letter_queue},
+            "SNS topic": {self.alarm_topic},
+            "secret": {self.django_secret, self.origin_verify_secret},
+            "S3 bucket": {self.media_bucket("0" * ACCOUNT_ID_LENGTH)},
+        }
+
     def limits(self) -> dict[str, tuple[str, int]]:
         """Each name AWS limits, with its limit (characters)."""
         return {
@@ -165,7 +181,7 @@ class Names:
             "purge function": (self.purge_function, 64),
             "purge role": (self.purge_role, 64),
             "database proxy role": (self.proxy_role, 64),
-            "database identifier": (self.database, 63),
+            "database identifier": (f"{self.database}-1", 63),
             "dead-letter queue": (self.dead_letter_queue, 80),
             "CloudFront function": (self.host_function, 64),
             "origin access control": (self.origin_access_control, 64),
@@ -230,6 +246,22 @@ def check_stage_name(stage: str, project: str) -> None:
     ]
     if too_long:
         raise ConfigError(f"{where} is too long: {'; '.join(too_long)}; choose a shorter name")
+
+
+def check_distinct(stage: str, project: str, others) -> None:
+    """No name of ``stage`` is also a name of another stage (the same namespace)."""
+    own = Names(project, stage).namespaces()
+    for other in others:
+        if other == stage:
+            continue
+        theirs = Names(project, other).namespaces()
+        for namespace, names in own.items():
+            if shared := sorted(names & theirs[namespace]):
+                raise ConfigError(
+                    f"Stage {stage!r}: its {namespace} name {shared[0]!r} is also stage "
+                    f"{other!r}'s; choose a stage name that does not start with another "
+                    "stage's name followed by a suffix the template uses"
+                )
 
 
 def _number(stage, key, value, low, high, *, integer=False):
@@ -311,6 +343,7 @@ def load(stage: str, stages_file: Path = STAGES_FILE, settings_file: Path = SETT
         ) from exc
     project = zappa["project_name"]
     check_stage_name(stage, project)
+    check_distinct(stage, project, stage_list(settings_file))
     everything = json.loads(Path(stages_file).read_text())
     where = f"{Path(stages_file).name}: stage {stage!r}"
     if stage not in everything:

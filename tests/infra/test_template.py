@@ -733,6 +733,25 @@ def test_stage_names_that_would_clash_or_not_fit_are_refused(stage, message):
         config.check_stage_name(stage, "lambda-cms")
 
 
+@pytest.mark.parametrize(
+    ("stage", "other", "message"),
+    [
+        ("dev-purge", "dev", r"Lambda function name 'lambda-cms-dev-purge' is also stage 'dev'"),
+        ("dev-db-proxy", "dev", r"IAM role name 'lambda-cms-dev-db-proxy' is also stage 'dev'"),
+        ("blue-infra", "blue", r"CloudFormation stack name 'lambda-cms-blue-infra'"),
+        ("dev", "dev-purge", r"Stage 'dev': its Lambda function name 'lambda-cms-dev-purge'"),
+    ],
+)
+def test_a_stage_whose_names_are_another_stages_is_refused(stage, other, message):
+    with pytest.raises(config.ConfigError, match=message):
+        config.check_distinct(stage, "lambda-cms", [stage, other])
+
+
+def test_the_checked_in_stages_share_no_name():
+    for stage in STAGES:
+        config.check_distinct(stage, "lambda-cms", STAGES)
+
+
 def test_the_longest_stage_name_allowed_fits_every_limit():
     config.check_stage_name("a" * 33, "lambda-cms")
     for what, (name, limit) in config.Names("lambda-cms", "a" * 33).limits().items():
