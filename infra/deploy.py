@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -104,10 +105,22 @@ def log(message: str = "") -> None:
     print(f"[infra] {message}" if message else "", flush=True)
 
 
-def client(service: str, region: str | None = None):
-    import boto3
+@functools.cache
+def _model_loader():
+    import botocore.loaders
 
-    return boto3.session.Session().client(service, region_name=region)
+    return botocore.loaders.create_loader()
+
+
+def client(service: str, region: str | None = None):
+    """A new client each time (credentials and AWS_ENDPOINT_URL are read afresh), sharing
+    one loader of the service models, which would otherwise be parsed again each time."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _model_loader())
+    return boto3.session.Session(botocore_session=core).client(service, region_name=region)
 
 
 def _error_code(exc) -> str:
@@ -421,7 +434,16 @@ def _certificate(settings: config.Stage, template, zone: dict | None, again: str
         wait(cf, names.certificate_stack, kind, time.time())
     else:
         log(f"{names.certificate_stack}: no changes")
-    outputs = _outputs(describe_stack(cf, names.certificate_stack))
+    stack = describe_stack(cf, names.certificate_stack)
+    if zone is None:
+        # Issued once someone created the records; until then, say which (again).
+        arn = _certificate_arn(cf, settings, stack)
+        described = arn and client("acm", CERTIFICATE_REGION).describe_certificate(
+            CertificateArn=arn
+        )
+        if not described or described["Certificate"]["Status"] != "ISSUED":
+            return _pending_certificate(cf, settings, stack, zone, again)
+    outputs = _outputs(stack)
     if not outputs.get("CertificateArn"):
         raise DeployError(
             f"{names.certificate_stack} has no CertificateArn output: render the template "
