@@ -234,8 +234,13 @@ def _dead_letter(record) -> tuple[dict, str]:
         body = json.loads(record["body"])
     except (KeyError, TypeError, ValueError):
         raise _Refused("the body is not JSON") from None
-    if not isinstance(body, dict) or body.get("command") != RUNNER:
-        raise _Refused("the body is not a task event")
+    if not isinstance(body, dict):
+        raise _Refused("the body is not a JSON object")
+    if body.get("command") != RUNNER:
+        # Also a cron tick or an S3 notification Lambda gave up on: the same queue takes
+        # every failed asynchronous invocation. Its keys say which (they hold no content).
+        keys = [str(k)[:40] for k in sorted(body)[:8]]
+        raise _Refused(f"the body is no task event (keys {keys})")
     task_id, task_path = body.get("task_id"), body.get("task")
     if not (isinstance(task_id, str) and 0 < len(task_id) <= 64):
         raise _Refused("no task_id")

@@ -160,6 +160,8 @@ def test_malformed_records_are_refused_by_id_without_content_and_the_rest_record
     for record in event["Records"]:
         if "run-5" not in record["body"]:
             assert f"Dead letter {record['messageId']} not recorded" in caplog.text
+    # What a failed cron tick is (its keys), so operators can tell.
+    assert "the body is no task event (keys ['detail-type', 'note'])" in caplog.text
 
 
 def test_a_dead_lettered_run_can_be_retried_from_the_panel(dlq, lambda_handler, settings):
