@@ -34,6 +34,11 @@ MEDIA_PREFIXES = ("media/", "uploads/")
 # django-storages' exists() is a HEAD request; without s3:ListBucket S3 answers 403, not
 # 404, for a missing key, and storages raises on 403. Nothing lists the bucket.
 MEDIA_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+# Objects of the function's own state in the bucket, outside media/ and uploads/ (never
+# served, never processed as files): the publishing tick's marker (sitecontent.tick_gate,
+# settings PUBLISHING_TICK_MARKER_KEY), read and conditionally overwritten.
+STATE_OBJECTS = ("state/publishing-tick.json",)
+STATE_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
 CLOUDFRONT_BACKEND = "cms.cdn.CloudFrontBackend"
 
 # The only statements with "Resource": "*": these actions have no resource-level
@@ -255,6 +260,12 @@ def render(inputs: StageInputs) -> dict:
             "Effect": "Allow",
             "Action": list(MEDIA_OBJECT_ACTIONS),
             "Resource": [f"{prefix}*" for prefix in own["media_objects"]],
+        },
+        {
+            "Sid": "OwnStateObjects",
+            "Effect": "Allow",
+            "Action": list(STATE_OBJECT_ACTIONS),
+            "Resource": [f"{bucket}/{key}" for key in STATE_OBJECTS],
         },
         {
             "Sid": "OwnMediaBucket",

@@ -114,6 +114,7 @@ def targets(inputs) -> list[str]:
         f"{bucket}/media/images/2026/11/photo.jpg",
         f"{bucket}/uploads/0b7e/report.pdf",
         f"{bucket}/elsewhere.txt",
+        f"{bucket}/state/publishing-tick.json",
         *own["distribution"],
         *own["secrets"],
         *own["dead_letter_queue"],
@@ -160,6 +161,8 @@ def test_each_stage_may_do_what_its_code_does_to_its_own_resources(stage):
         ("s3:GetObject", f"{bucket}/media/images/x.jpg"),
         ("s3:DeleteObject", f"{bucket}/media/images/x.jpg"),
         ("s3:ListBucket", bucket),  # a HEAD on a missing key answers 404, not 403
+        ("s3:GetObject", f"{bucket}/state/publishing-tick.json"),  # the tick's marker
+        ("s3:PutObject", f"{bucket}/state/publishing-tick.json"),
     ]
     if inputs.distribution_id:
         needed.append(("cloudfront:CreateInvalidation", own["distribution"][0]))
@@ -175,6 +178,8 @@ def test_each_stage_may_do_what_its_code_does_to_its_own_resources(stage):
     refused = [
         ("s3:PutObject", f"{bucket}/elsewhere.txt"),
         ("s3:GetObject", f"{bucket}/staticfiles/x"),
+        ("s3:PutObject", f"{bucket}/state/other.json"),
+        ("s3:DeleteObject", f"{bucket}/state/publishing-tick.json"),
         ("lambda:UpdateFunctionCode", function),
         ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/anything"),
     ]
@@ -208,7 +213,7 @@ def test_a_stage_gets_statements_only_for_what_it_uses():
         media_bucket="lambda-cms-dev-media",
     )  # fmt: skip
     assert {s["Sid"] for s in iam_policy.render(bare)["Statement"]} == {
-        "OwnLogGroup", "InvokeItself", "OwnMediaObjects", "OwnMediaBucket",
+        "OwnLogGroup", "InvokeItself", "OwnMediaObjects", "OwnStateObjects", "OwnMediaBucket",
     }  # fmt: skip
     # The stacks' stages: in a VPC, purging through the relay, never CloudFront directly.
     assert {"VpcCreateInterfaces", "InvokePurgeRelay", "OwnDeadLetterQueue",
@@ -346,3 +351,8 @@ def test_the_policy_covers_the_prefixes_the_code_writes_to():
     assert result.returncode == 0, result.stderr
     location, uploads = result.stdout.split()
     assert (f"{location}/", uploads) == iam_policy.MEDIA_PREFIXES
+
+
+def test_the_policy_covers_the_state_the_code_keeps_in_the_bucket(settings):
+    assert (settings.PUBLISHING_TICK_MARKER_KEY,) == iam_policy.STATE_OBJECTS
+    assert not settings.PUBLISHING_TICK_MARKER_KEY.startswith(iam_policy.MEDIA_PREFIXES)
