@@ -2,16 +2,18 @@
 
 Both are pinned and installed into .build/lint-venv the first time (they are large and
 only reviewers and CI need them, so they stay out of requirements-dev.txt). Every stage
-is rendered twice: as stages.json has it, and as if it had a domain (alias, ACM
-certificate, Route 53 records), so the branches a fork switches on are linted too;
-plus the certificate stack. cfn-lint must report nothing (errors and warnings alike);
-checkov must pass, its skipped checks listed in .checkov.yaml, each with its reason.
+is rendered twice: as stages.json has it, and with every option on (a domain with its
+alias, ACM certificate and Route 53 records; X-Ray tracing; an alarm e-mail), so the
+branches a fork switches on are linted too; plus the certificate stack. cfn-lint must
+report nothing (errors and warnings alike); checkov must pass, its skipped checks listed
+in .checkov.yaml, each with its reason.
 """
 
 import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 from infra import config, template
 
@@ -42,8 +44,14 @@ def render() -> list:
     for stage in config.stage_list():
         settings = config.load(stage)
         paths += template.write(settings, OUT)
-        if not settings.domain:
-            paths += template.write(template.with_domain(settings), OUT, suffix="-domain")
+        # Every optional branch on: a domain (alias, certificate, Route 53 records),
+        # tracing (the X-Ray endpoint), an alarm e-mail subscription.
+        everything = replace(
+            template.with_domain(settings) if not settings.domain else settings,
+            xray=True,
+            alarm_email=settings.alarm_email or "ops@example.com",
+        )
+        paths += template.write(everything, OUT, suffix="-all-options")
     return paths
 
 

@@ -792,7 +792,11 @@ def build(stage) -> Template:
             },
         )
     )
-    for logical, service in (("LambdaEndpoint", "lambda"), ("SecretsEndpoint", "secretsmanager")):
+    interface_endpoints = [("LambdaEndpoint", "lambda"), ("SecretsEndpoint", "secretsmanager")]
+    if settings.xray:
+        # Lambda's X-Ray daemon sends segments from inside the function's network.
+        interface_endpoints.append(("XRayEndpoint", "xray"))
+    for logical, service in interface_endpoints:
         t.add_resource(
             ec2.VPCEndpoint(
                 logical,

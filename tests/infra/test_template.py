@@ -523,6 +523,19 @@ def test_no_way_out_of_the_vpc_but_its_endpoints(stack):
         ]
 
 
+def test_a_traced_stage_reaches_x_ray_through_an_endpoint_too():
+    from dataclasses import replace
+
+    traced = render(replace(config.load("staging"), xray=True))
+    services = {
+        e["Properties"]["ServiceName"]["Fn::Sub"]
+        for e in of_type(traced, "AWS::EC2::VPCEndpoint").values()
+    }
+    assert "com.amazonaws.${AWS::Region}.xray" in services
+    assert "XRayAwsRequiresAnyResource" in json.dumps(traced["Resources"]["FunctionRole"])
+    assert "xray" not in json.dumps(of_type(PLAIN["staging"], "AWS::EC2::VPCEndpoint"))
+
+
 def test_security_groups_let_through_only_what_each_needs(stack):
     _, body = stack
     resources_ = body["Resources"]
