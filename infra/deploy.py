@@ -861,7 +861,10 @@ def undeploy(stage: str, function: str, region: str) -> None:
 
     try:
         lambda_build.ensure_runtime_venv()
-        lambda_build.copy_sources()  # Zappa reads zappa_settings.json in the build copy
+        # The build copy with the stage as deployed (its event sources' bucket and queue
+        # from the stack's outputs), where Zappa reads zappa_settings.json.
+        lambda_build.write_build_settings(stage)
+        # --remove-logs: the function's log groups go too (the proof below looks for them).
         lambda_build.zappa("undeploy", stage, "--yes", "--remove-logs")
     except lambda_build.BuildError as exc:
         raise DeployError(

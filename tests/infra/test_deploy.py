@@ -257,6 +257,33 @@ def test_without_a_zone_the_validation_records_are_printed_and_the_apply_stops(i
     assert stacks() == {}
 
 
+@slow
+def test_with_a_zone_the_certificate_stack_validates_through_it_and_feeds_the_main_stack(infra):
+    zone = client("route53").create_hosted_zone(Name="example.com", CallerReference="c")
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    apply(
+        template=stand_in.module(certificate=stand_in.issued_certificate),
+        domain="www.example.com",
+        hosted_zone=None,
+    )
+    cf_us = client("cloudformation", deploy.CERTIFICATE_REGION)
+    [certificate] = cf_us.describe_stacks(StackName=names().certificate_stack)["Stacks"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in certificate["Parameters"]} == {
+        "HostedZoneId": zone_id
+    }
+    assert {t["Key"]: t["Value"] for t in certificate["Tags"]} == {
+        "project": "lambda-cms",
+        "stage": STAGE,
+    }
+    [stack] = client("cloudformation").describe_stacks(StackName=names().stack)["Stacks"]
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+    assert parameters["CertificateArn"] == stand_in.CERTIFICATE_ARN
+    assert parameters["HostedZoneId"] == zone_id
+    # destroy removes the certificate stack too.
+    deploy.destroy(STAGE, settings=settings(domain="www.example.com"), template=stand_in.module())
+    assert stacks(deploy.CERTIFICATE_REGION) == {}
+
+
 # --- 4. the change set ------------------------------------------------------------------
 
 
@@ -526,3 +553,23 @@ def test_destroy_fails_when_something_of_the_stage_remains(infra):
 def test_destroy_of_a_stage_that_was_never_made_says_nothing_remains(infra, capsys):
     assert deploy.destroy(STAGE, settings=settings()) == {"kept": [], "remaining": []}
     assert "nothing tagged project=lambda-cms, stage=emulator remains" in capsys.readouterr().out
+
+
+@slow
+def test_destroy_undeploys_the_function_with_zappa_first(infra, capsys):
+    """The real Zappa CLI from the runtime-only build (cms.lambda_build), as make destroy
+    runs it: the function and its log group go before the stack."""
+    from tests.aws_fixtures import lambda_function
+
+    apply()
+    function = names().function
+    lambda_function(name=function)
+    client("logs").create_log_group(logGroupName=f"/aws/lambda/{function}")
+    result = deploy.destroy(STAGE, settings=settings(), template=stand_in.module())
+    printed = capsys.readouterr().out
+    assert f"$ zappa undeploy {STAGE} --yes --remove-logs" in printed
+    assert printed.index("zappa undeploy") < printed.index(f"{names().stack}: deleting")
+    assert [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]] == []
+    groups = client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")
+    assert groups["logGroups"] == []
+    assert result["remaining"] == []
