@@ -811,7 +811,9 @@ def apply(stage: str, *, settings: config.Stage | None = None, template=None) ->
     check_leftover_secrets(settings, owned)
     body = render(template.build(settings))
 
-    values = {}
+    # From step 3, never a previous value: a stage whose domain was removed drops its
+    # certificate (the template's default, CloudFront's own, applies again).
+    values = {"CertificateArn": "", "HostedZoneId": ""}
     if settings.domain:
         values["CertificateArn"], zone = certificate(settings, template, again)
         values["HostedZoneId"] = _zone_id(zone) if zone else ""

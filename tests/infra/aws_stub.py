@@ -160,3 +160,64 @@ class AwsStub:
         self.rules.append(
             (lambda r: r.service == "cloudformation" and r.action == "DescribeChangeSet", respond)
         )
+
+
+STACK_EVENT = """<member>
+  <EventId>{logical}-UPDATE_FAILED-2026</EventId>
+  <StackName>{stack}</StackName>
+  <StackId>{stack_id}</StackId>
+  <LogicalResourceId>{logical}</LogicalResourceId>
+  <PhysicalResourceId>{logical}-physical</PhysicalResourceId>
+  <ResourceType>{kind}</ResourceType>
+  <Timestamp>{timestamp}</Timestamp>
+  <ResourceStatus>{status}</ResourceStatus>
+  <ResourceStatusReason>{reason}</ResourceStatusReason>
+</member>"""
+STACK_EVENTS = """<DescribeStackEventsResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/">
+  <DescribeStackEventsResult>
+    <StackEvents>{members}</StackEvents>
+  </DescribeStackEventsResult>
+  <ResponseMetadata><RequestId>5ccc7dcd-744c-11e5-be70-1b08c228efb3</RequestId></ResponseMetadata>
+</DescribeStackEventsResponse>"""
+
+
+def fail_updates(stub: AwsStub, events: list[dict]):
+    """After an ExecuteChangeSet, CloudFormation "rolls back": DescribeStacks reports
+    UPDATE_ROLLBACK_COMPLETE and DescribeStackEvents the failed resources (each a dict of
+    logical, kind, status, reason), in the API reference's shapes."""
+    import datetime
+
+    executed = []
+
+    def after_execute(request, forward):
+        executed.append(True)
+        return forward(request)
+
+    def rolled_back(request, forward):
+        status, headers, body = forward(request)
+        text = re.sub(
+            r"<StackStatus>UPDATE_(?:IN_PROGRESS|COMPLETE)</StackStatus>",
+            "<StackStatus>UPDATE_ROLLBACK_COMPLETE</StackStatus>",
+            body.decode(),
+        )
+        return status, headers, text.encode()
+
+    def failed_events(request, forward):
+        now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        stack = urllib.parse.parse_qs(request.body.decode())["StackName"][0]
+        members = "".join(
+            STACK_EVENT.format(stack=stack, stack_id=stack, timestamp=now, **event)
+            for event in events
+        )
+        return 200, {"Content-Type": "text/xml"}, STACK_EVENTS.format(members=members).encode()
+
+    def cloudformation(action, only_after=False):
+        return lambda r: (
+            r.service == "cloudformation" and r.action == action and (executed or not only_after)
+        )
+
+    stub.rules += [
+        (cloudformation("ExecuteChangeSet"), after_execute),
+        (cloudformation("DescribeStacks", only_after=True), rolled_back),
+        (cloudformation("DescribeStackEvents", only_after=True), failed_events),
+    ]

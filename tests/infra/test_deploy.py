@@ -124,6 +124,28 @@ def test_refused_credentials_stop_before_any_change_and_say_the_fix(stub, capsys
     nothing_changed()
 
 
+def test_the_command_line_exits_1_with_the_message_on_stderr(stub):
+    import os
+    import subprocess
+    import sys
+
+    stub.sts_error("ExpiredToken")
+    for command in (["apply", STAGE], ["destroy", STAGE, "--delete-data"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "infra", *command],
+            cwd=config.ROOT,
+            env={**os.environ, "AWS_ENDPOINT_URL": stub.url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "[infra] STOPPED: AWS credentials have expired (ExpiredToken)" in result.stderr
+        assert "Traceback" not in result.stderr
+    nothing_changed()
+
+
 def test_missing_credentials_stop_before_any_call(infra, monkeypatch, tmp_path):
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(name, raising=False)
@@ -376,6 +398,27 @@ def test_a_change_set_replacing_stored_data_is_refused_and_changes_nothing(
     monkeypatch.setenv("ALLOW_REPLACE", logical_id)
     apply(template=template)
     assert template_of(names().stack) != before
+
+
+@slow
+def test_a_failed_update_stops_with_the_reasons_from_the_stack_events(stub):
+    from tests.infra.aws_stub import fail_updates
+
+    apply()
+    reason = (
+        'Resource handler returned message: "Invalid request provided: VersioningConfiguration"'
+    )
+    fail_updates(
+        stub,
+        [{"logical": "MediaBucket", "kind": "AWS::S3::Bucket", "status": "UPDATE_FAILED",
+          "reason": reason}],
+    )  # fmt: skip
+    with pytest.raises(deploy.DeployError) as stopped:
+        apply(template=stand_in.module(bucket_versioning="Suspended"))
+    message = str(stopped.value)
+    assert "update failed (UPDATE_ROLLBACK_COMPLETE)" in message
+    assert "MediaBucket (AWS::S3::Bucket): UPDATE_FAILED: Resource handler returned" in message
+    assert "Fix the cause above and run the command again" in message
 
 
 def test_the_guard_reads_aws_shaped_changes():
