@@ -30,6 +30,7 @@ import dataclasses
 import functools
 import json
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -541,7 +542,8 @@ def create_change_set(cf, stack_name, body, parameters, tags, kind):
     changes nothing (the change set is deleted)."""
     from botocore.exceptions import ClientError
 
-    name = time.strftime("infra-%Y%m%d-%H%M%S")
+    # Unique even for two in one second (a name already used is refused).
+    name = time.strftime("infra-%Y%m%d-%H%M%S-") + secrets.token_hex(3)
     try:
         cf.create_change_set(
             StackName=stack_name,
