@@ -925,6 +925,7 @@ def destroy(stage: str, delete_data: bool = False, *, settings=None, template=No
         if delete_data:
             drop_data(cf, settings, stack, template)
             log(f"{bucket}: emptied ({empty_bucket(bucket, settings.region)} object versions)")
+        unprotect_database(settings, owned_physical_ids(cf, stack))
         started = time.time()
         cf.delete_stack(StackName=stack["StackId"])
         log(f"{names.stack}: deleting")
@@ -940,6 +941,35 @@ def destroy(stage: str, delete_data: bool = False, *, settings=None, template=No
         wait(certificate_cf, certificate_stack["StackId"], "DELETE", started)
         log(f"{names.certificate_stack}: deleted")
     return report_remains(settings, account, delete_data)
+
+
+def unprotect_database(settings: config.Stage, owned: set[str]) -> None:
+    """Turn off the stack's database's deletion protection, which would make deleting the
+    stack fail: what keeps the data through make destroy is its DeletionPolicy Snapshot
+    (a final snapshot CloudFormation takes and leaves), not the protection, which guards
+    against deletions by any other way."""
+    from botocore.exceptions import ClientError
+
+    identifier = settings.names.database
+    if identifier not in owned:
+        return
+    rds = client("rds", settings.region)
+    for describe, key, modify, listed in (
+        ("describe_db_clusters", "DBClusterIdentifier", "modify_db_cluster", "DBClusters"),
+        ("describe_db_instances", "DBInstanceIdentifier", "modify_db_instance", "DBInstances"),
+    ):
+        try:
+            [found] = getattr(rds, describe)(**{key: identifier})[listed]
+        except ClientError as exc:
+            if "NotFound" in _error_code(exc):
+                continue
+            raise
+        if found.get("DeletionProtection"):
+            getattr(rds, modify)(
+                **{key: identifier}, DeletionProtection=False, ApplyImmediately=True
+            )
+            log(f"{identifier}: deletion protection off, so that CloudFormation can delete it "
+                "(after a final snapshot, when the stage keeps its data)")  # fmt: skip
 
 
 def drop_data(cf, settings: config.Stage, stack: dict, template) -> None:
@@ -1010,6 +1040,13 @@ def delete_kept_data(settings: config.Stage, account: str) -> None:
         rds.get_waiter("db_instance_deleted").wait(
             DBInstanceIdentifier=instance, WaiterConfig=waiter_config
         )
+    for arn in database_snapshots(settings):
+        kind, name = arn.split(":")[5:7]
+        log(f"{name}: deleting the kept database snapshot (DELETE_DATA)")
+        if kind == "cluster-snapshot":
+            rds.delete_db_cluster_snapshot(DBClusterSnapshotIdentifier=name)
+        else:
+            rds.delete_db_snapshot(DBSnapshotIdentifier=name)
     if cluster is not None:
         log(f"{names.database}: deleting the kept database cluster (no final snapshot)")
         rds.modify_db_cluster(
@@ -1031,7 +1068,9 @@ def _kept_kind(arn: str, settings: config.Stage, account: str) -> str | None:
     parts = arn.split(":")
     if len(parts) >= 7 and parts[2] == "rds":
         kind, name = parts[5], parts[6]
-        if kind in ("cluster", "db") and name == names.database:
+        if kind in ("cluster", "db") and (
+            name == names.database or name.startswith(f"{names.database}-")
+        ):
             what = "cluster" if kind == "cluster" else "instance"
             return (
                 f"database {what} {name}: delete it with aws rds delete-db-{what} "
@@ -1039,10 +1078,41 @@ def _kept_kind(arn: str, settings: config.Stage, account: str) -> str | None:
                 "--skip-final-snapshot)"
             )
         if kind in ("cluster-snapshot", "snapshot"):
-            return f"database snapshot {name}: delete it with aws rds delete-db-{kind} …"
+            option = (
+                "--db-cluster-snapshot-identifier"
+                if kind == "cluster-snapshot"
+                else ("--db-snapshot-identifier")
+            )
+            return (
+                f"database snapshot {name} (restore it into a new database to get the data "
+                f"back): delete it with aws rds delete-db-{kind} {option} {name}"
+            )
     if len(parts) >= 7 and parts[2] == "secretsmanager" and parts[6].startswith("rds!"):
         return f"the database's managed secret {parts[6]} (goes with the database)"
     return None
+
+
+def database_snapshots(settings: config.Stage) -> list[str]:
+    """ARNs of the stage's database's snapshots other than automated ones (the final
+    snapshot CloudFormation takes is one; automated ones go with the database)."""
+    from botocore.exceptions import ClientError
+
+    rds = client("rds", settings.region)
+    identifier = settings.names.database
+    found = []
+    for describe, key, listed, arn in (
+        ("describe_db_cluster_snapshots", "DBClusterIdentifier", "DBClusterSnapshots",
+         "DBClusterSnapshotArn"),
+        ("describe_db_snapshots", "DBInstanceIdentifier", "DBSnapshots", "DBSnapshotArn"),
+    ):  # fmt: skip
+        try:
+            snapshots = getattr(rds, describe)(**{key: identifier})[listed]
+        except ClientError as exc:
+            if "NotFound" in _error_code(exc):
+                continue
+            raise
+        found += [s[arn] for s in snapshots if s.get("SnapshotType") != "automated"]
+    return found
 
 
 def named_leftovers(settings: config.Stage, account: str) -> dict[str, str]:
@@ -1074,6 +1144,8 @@ def named_leftovers(settings: config.Stage, account: str) -> dict[str, str]:
         found[partition_arn.format("rds", f"cluster:{names.database}")] = "database cluster"
     if exists(rds.describe_db_instances, DBInstanceIdentifier=names.database):
         found[partition_arn.format("rds", f"db:{names.database}")] = "database instance"
+    for arn in database_snapshots(settings):
+        found[arn] = "database snapshot"
     secrets = client("secretsmanager", region)
     for name in (names.django_secret, names.origin_verify_secret):
         try:

@@ -38,10 +38,13 @@ def build(stage: config.Stage, *, bucket_versioning="Enabled", database_class="d
             },
             "DatabaseInstance": {
                 "Type": "AWS::RDS::DBInstance",
-                "DeletionPolicy": keep,
-                "UpdateReplacePolicy": keep,
+                # As infra.template's: a final snapshot keeps the data, and deletion
+                # protection guards against deletions other than make destroy's.
+                "DeletionPolicy": "Snapshot" if stage.keep_data else "Delete",
+                "UpdateReplacePolicy": "Snapshot" if stage.keep_data else "Delete",
                 "Properties": {
                     "DBInstanceIdentifier": names.database,
+                    "DeletionProtection": stage.keep_data,
                     "DBInstanceClass": database_class,
                     "Engine": "postgres",
                     "AllocatedStorage": "20",

@@ -523,29 +523,39 @@ def test_outputs_command_prints_json_or_stops_with_the_reason(infra, capsys, mon
 @slow
 def test_destroy_removes_the_stage_and_reports_the_kept_data(infra, capsys):
     apply()
+    rds = client("rds")
+    # As the template has it (moto's CloudFormation leaves DeletionProtection out).
+    rds.modify_db_instance(DBInstanceIdentifier=names().database, DeletionProtection=True)
+    # Moto deletes the database (DeletionPolicy Snapshot) without the final snapshot AWS
+    # would take: the test takes it.
+    rds.create_db_snapshot(DBInstanceIdentifier=names().database, DBSnapshotIdentifier="final")
     client("s3").put_object(Bucket=BUCKET, Key="media/kept.txt", Body=b"kept")
     result = deploy.destroy(STAGE, settings=settings(), template=stand_in.module())
     printed = capsys.readouterr().out
     assert "termination protection off" in printed
+    # Deletion protection would make the stack's deletion fail on AWS; the snapshot keeps
+    # the data instead.
+    assert f"{names().database}: deletion protection off" in printed
     assert stacks() == {}
     assert client("sqs").list_queues().get("QueueUrls", []) == []
     assert [r["RoleName"] for r in client("iam").list_roles()["Roles"]] == []
+    assert rds.describe_db_instances()["DBInstances"] == []
     # Kept, and said so with how to delete them.
     assert bucket_exists()
     assert client("s3").get_object(Bucket=BUCKET, Key="media/kept.txt")["Body"].read() == b"kept"
-    assert client("rds").describe_db_instances(DBInstanceIdentifier=names().database)
     assert [line.split(":")[0] for line in result["kept"]] == [
-        f"database instance {names().database}",
+        "database snapshot final (restore it into a new database to get the data back)",
         f"media bucket {BUCKET}",
     ]
     assert f"aws s3 rb s3://{BUCKET} --force" in printed
+    assert "aws rds delete-db-snapshot --db-snapshot-identifier final" in printed
     assert "make destroy STAGE=emulator DELETE_DATA=1" in printed
     assert result["remaining"] == []
 
     # Later, DELETE_DATA removes what was kept.
     deploy.destroy(STAGE, delete_data=True, settings=settings(), template=stand_in.module())
     assert not bucket_exists()
-    assert client("rds").describe_db_instances()["DBInstances"] == []
+    assert rds.describe_db_snapshots()["DBSnapshots"] == []
 
 
 @slow
