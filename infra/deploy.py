@@ -416,8 +416,12 @@ def _certificate(settings: config.Stage, template, zone: dict | None, again: str
         log(f"{settings.domain}: no Route 53 zone in this account holds it")
 
     if stack is not None and stack["StackStatus"] == "CREATE_IN_PROGRESS":
-        # An earlier run created it and is waiting on DNS validation (no zone).
-        return _pending_certificate(cf, settings, stack, zone, again)
+        if zone is None:
+            # An earlier run created it; it waits for the records only you can create.
+            return _pending_certificate(cf, settings, stack, zone, again)
+        # An earlier run was interrupted: CloudFormation validates through the zone.
+        wait(cf, names.certificate_stack, "CREATE", time.time())
+        stack = describe_stack(cf, names.certificate_stack)
     check_not_busy(stack, again)
     kind = "CREATE" if stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS" else "UPDATE"
     changes = create_change_set(
@@ -822,6 +826,9 @@ def apply(stage: str, *, settings: config.Stage | None = None, template=None) ->
 
     new = stack is None or stack["StackStatus"] == "REVIEW_IN_PROGRESS"
     kind = "CREATE" if new else "UPDATE"
+    if new and (snapshots := database_snapshots(settings)):
+        log(f"Note: snapshots of an earlier {names.database} exist ({', '.join(snapshots)}); "
+            "the new database starts empty: restore one into it to get that data back")  # fmt: skip
     parameters = stack_parameters(body, None if new else stack, values)
     made = create_change_set(cf, names.stack, body, parameters, stage_tags(settings), kind)
     if made is None:
