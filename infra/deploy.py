@@ -90,6 +90,17 @@ STABLE_STATUSES = {
     "IMPORT_COMPLETE",
     "IMPORT_ROLLBACK_COMPLETE",
 }
+# Statuses in which CloudFormation is still working on a stack: destroy waits for none.
+BUSY_FOR_DESTROY = {
+    "CREATE_IN_PROGRESS",
+    "UPDATE_IN_PROGRESS",
+    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK_IN_PROGRESS",
+    "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+    "ROLLBACK_IN_PROGRESS",
+    "IMPORT_IN_PROGRESS",
+    "IMPORT_ROLLBACK_IN_PROGRESS",
+}
 # The largest template CloudFormation takes in the request body (bigger ones go via S3).
 MAX_TEMPLATE_BODY = 51_200
 # Seconds between polls while CloudFormation works (tests against moto lower it).
@@ -233,16 +244,21 @@ def check_not_busy(stack: dict | None, again: str) -> None:
             f"(aws cloudformation describe-stacks --stack-name {stack['StackName']}), then "
             f"run {again} again"
         )
-    if status in (
-        "ROLLBACK_COMPLETE",
-        "ROLLBACK_FAILED",
-        "DELETE_FAILED",
-        "UPDATE_ROLLBACK_FAILED",
-    ):
+    name, stage = stack["StackName"], _tags(stack).get("stage", "…")
+    fixes = {
+        "ROLLBACK_COMPLETE": "its creation failed and CloudFormation cannot update it: "
+        f"remove it with make destroy STAGE={stage}",
+        "ROLLBACK_FAILED": "its creation failed and so did the rollback: remove it with "
+        f"make destroy STAGE={stage}",
+        "DELETE_FAILED": f"an earlier deletion failed: run make destroy STAGE={stage} again "
+        "(its events say what failed)",
+        "UPDATE_ROLLBACK_FAILED": "an update failed and so did its rollback: fix what its "
+        "events name, then aws cloudformation continue-update-rollback --stack-name " + name,
+    }
+    if status in fixes:
         raise DeployError(
-            f"{stack['StackName']} is {status}: its creation failed (see its events in the "
-            "CloudFormation console) and CloudFormation cannot update it; remove it with "
-            f"make destroy STAGE={_tags(stack).get('stage', '…')}, then run {again} again"
+            f"{name} is {status}: {fixes[status]} (see its events in the CloudFormation "
+            f"console); then run {again} again"
         )
 
 
@@ -923,6 +939,8 @@ def destroy(stage: str, delete_data: bool = False, *, settings=None, template=No
     certificate_cf = client("cloudformation", CERTIFICATE_REGION)
     certificate_stack = describe_stack(certificate_cf, names.certificate_stack)
     check_ours(certificate_stack, settings, "certificate stack")
+    if stack is not None and stack["StackStatus"] in BUSY_FOR_DESTROY:
+        check_not_busy(stack, again)  # a failed or rolled-back stack is deleted, not refused
     log(f"account {account}, region {settings.region}: destroying stage {stage}")
 
     undeploy(stage, names.function, settings.region)

@@ -221,3 +221,18 @@ def fail_updates(stub: AwsStub, events: list[dict]):
         (cloudformation("DescribeStacks", only_after=True), rolled_back),
         (cloudformation("DescribeStackEvents", only_after=True), failed_events),
     ]
+
+
+def report_stack_status(stub: AwsStub, status: str):
+    """DescribeStacks reports every stack in ``status`` (one moto never reaches: busy,
+    rolled back...)."""
+
+    def respond(request, forward):
+        code, headers, body = forward(request)
+        text = re.sub(r"<StackStatus>[A-Z_]+</StackStatus>", f"<StackStatus>{status}</StackStatus>",
+                      body.decode())  # fmt: skip
+        return code, headers, text.encode()
+
+    stub.rules.append(
+        (lambda r: r.service == "cloudformation" and r.action == "DescribeStacks", respond)
+    )

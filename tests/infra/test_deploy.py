@@ -13,6 +13,7 @@ create and delete stacks are marked ``deploy`` (``make test-slow``).
 
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -190,6 +191,35 @@ def test_a_stack_of_the_stage_name_tagged_for_another_stage_is_a_clash(infra):
     assert change_sets() == []
     assert stacks() == {names().stack: "CREATE_COMPLETE"}
     assert not bucket_exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "apply_says", "destroy_goes_on"),
+    [
+        ("UPDATE_IN_PROGRESS", "is busy (UPDATE_IN_PROGRESS): wait until", False),
+        ("ROLLBACK_COMPLETE", "remove it with make destroy STAGE=emulator", True),
+        ("UPDATE_ROLLBACK_FAILED", "continue-update-rollback", True),
+    ],
+)
+def test_a_stack_cloudformation_is_busy_with_or_cannot_update_stops_the_apply(
+    stub, status, apply_says, destroy_goes_on
+):
+    from tests.infra.aws_stub import report_stack_status
+
+    client("cloudformation").create_stack(
+        StackName=names().stack,
+        TemplateBody=json.dumps({"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}),
+        Tags=deploy.stage_tags(settings()),
+    )
+    report_stack_status(stub, status)
+    with pytest.raises(deploy.DeployError, match=re.escape(apply_says)):
+        apply()
+    assert not [r for r in stub.seen if r.action in ("CreateChangeSet", "DeleteStack")]
+    if destroy_goes_on:
+        return  # (deleting it is the fix; moto's answers would not settle as a real one's)
+    with pytest.raises(deploy.DeployError, match=re.escape(f"is busy ({status})")):
+        deploy.destroy(STAGE, settings=settings())
+    assert not [r for r in stub.seen if r.action == "DeleteStack"]
 
 
 def test_a_media_bucket_owned_by_another_account_stops_the_apply(stub):
