@@ -1190,11 +1190,9 @@ def named_leftovers(settings: config.Stage, account: str) -> dict[str, str]:
     return found
 
 
-def report_remains(settings: config.Stage, account: str, delete_data: bool) -> dict:
-    """Everything still tagged with the stage (and the stage's function, stacks and log
-    groups, whatever their tags), sorted into kept data and leftovers."""
-    from botocore.exceptions import ClientError
-
+def find_remains(settings: config.Stage, account: str) -> dict[str, str]:
+    """Everything still tagged with the stage, and the stage's function, stacks, log
+    groups and named resources whatever their tags: ARN -> how it was found."""
     names = settings.names
     found: dict[str, str] = {}  # what -> how it was found
     filters = [
@@ -1224,6 +1222,13 @@ def report_remains(settings: config.Stage, account: str, delete_data: bool) -> d
             for log_group in page["logGroups"]:
                 if log_group["logGroupName"] == group:
                     found[log_group.get("arn", group)] = "log group"
+    return found
+
+
+def sort_remains(settings: config.Stage, account: str, delete_data: bool, found: dict):
+    """(kept data, leftovers, secrets waiting out their recovery window)."""
+    from botocore.exceptions import ClientError
+
     secrets = client("secretsmanager", settings.region)
     kept, remaining, deleting = [], [], []
     for arn, how in sorted(found.items()):
@@ -1239,6 +1244,23 @@ def report_remains(settings: config.Stage, account: str, delete_data: bool) -> d
             kept.append(kind)
         else:
             remaining.append(f"{arn} ({how})")
+    return kept, remaining, deleting
+
+
+# The tagging API's index lags behind deletions by a while: what it lists that is gone is
+# asked again before it counts as left over.
+REMAINS_CHECKS = 3
+
+
+def report_remains(settings: config.Stage, account: str, delete_data: bool) -> dict:
+    """What remains of the stage, sorted into kept data and leftovers (DeployError)."""
+    for attempt in range(REMAINS_CHECKS):
+        if attempt:
+            time.sleep(POLL_SECONDS * 6)
+        found = find_remains(settings, account)
+        kept, remaining, deleting = sort_remains(settings, account, delete_data, found)
+        if not remaining:
+            break
     for arn in deleting:
         log(f"scheduled for deletion (Secrets Manager's recovery window): {arn}")
     if kept:
@@ -1251,7 +1273,8 @@ def report_remains(settings: config.Stage, account: str, delete_data: bool) -> d
         raise DeployError(
             f"Stage {settings.name} is not gone: still there:\n"
             + "".join(f"  - {line}\n" for line in remaining)
-            + "Delete these (or find what recreated them) and run make destroy again"
+            + "Delete these (or find what recreated them) and run make destroy again (if "
+            "they are already gone, the tagging API has not caught up: run it again later)"
         )
     log(f"Stage {settings.name}: nothing tagged project={settings.project}, "
         f"stage={settings.name} remains{' but the kept data above' if kept else ''}")  # fmt: skip
