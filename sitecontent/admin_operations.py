@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from cms.models import CdnPurge, TaskRun
 
+from . import tick_gate
 from .models import ContentTransition, SchedulerState
 
 logger = logging.getLogger(__name__)
@@ -76,13 +77,21 @@ def operations_view(request):
         raise PermissionDenied
     now = timezone.now()
     state = SchedulerState.objects.first()
-    last_tick = state.last_finished_at if state else None
+    # A tick that found nothing due skips the database (sitecontent.tick_gate) and
+    # records only in its marker that it ran: either proves the schedule fires.
+    last_full_run = state.last_finished_at if state else None
+    last_checked = tick_gate.last_checked_at()
+    last_tick = max(filter(None, (last_full_run, last_checked)), default=None)
     dead_letters = TaskRun.objects.filter(status="FAILED").exclude(dead_lettered_at=None)
     context = {
         **admin.site.each_context(request),
         "title": _("Operations"),
         "now": now,
         "scheduler": state,
+        "last_tick": last_tick,
+        "tick_skipped_since": last_checked
+        if last_checked and (last_full_run is None or last_checked > last_full_run)
+        else None,
         "tick_overdue": last_tick is None or now - last_tick > TICK_OVERDUE_AFTER,
         "failures": TaskRun.objects.filter(status="FAILED", dead_lettered_at=None)[:20],
         "dead_letters": dead_letters[:20],

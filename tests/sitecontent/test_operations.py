@@ -4,6 +4,7 @@ storage and database."""
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.tasks import TaskResultStatus
 from django.test import Client
 from django.utils import timezone
@@ -111,3 +112,27 @@ def test_editors_and_plain_staff_cannot_open_the_panel_or_retry(make_user, statu
 
 def test_visitors_are_sent_to_sign_in():
     assert Client().get(PANEL).status_code == 302
+
+
+def test_a_tick_that_skips_the_database_is_not_reported_overdue(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """With the marker on, an idle minute tick leaves the database alone (so Aurora can
+    pause) and records only in the marker that it ran: the panel reads both."""
+    from sitecontent import tick_gate
+    from sitecontent.models import SchedulerState
+
+    settings.PUBLISHING_TICK_MARKER = "file"
+    settings.PUBLISHING_TICK_MARKER_FILE = tmp_path / "tick.json"
+    panel = signed_in(publisher())
+    with django_capture_on_commit_callbacks(execute=True):
+        tick_gate.publishing_tick()  # no marker yet: a full run, which writes it
+    SchedulerState.objects.update(last_finished_at=timezone.now() - timedelta(minutes=10))
+    assert isinstance(tick_gate.publishing_tick(), tick_gate.TickSkipped)
+    html = panel.get(PANEL).content.decode()
+    assert 'data-ops="tick-ok"' in html
+    assert 'data-ops="tick-skipping"' in html
+
+    # Neither the marker nor a full run is recent: overdue, as before.
+    with time_machine.travel(timezone.now() + timedelta(minutes=10)):
+        assert 'data-ops="tick-overdue"' in panel.get(PANEL).content.decode()
