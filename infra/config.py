@@ -40,6 +40,27 @@ TICK_FUNCTION = "sitecontent.events.publishing_tick"
 # Accounts are 12 digits: the media bucket's name ends with one (bucket names are global).
 ACCOUNT_ID_LENGTH = 12
 RESERVED_SUFFIXES = ("-infra", "-cert")
+# The main stack's outputs (docs/deploy.md, "make deploy"): infra.template writes exactly
+# these, infra.deploy reads them, cms.lambda_build turns them into the zappa settings.
+OUTPUT_KEYS = (
+    "Stage",
+    "FunctionRoleArn",
+    "MediaBucket",
+    "DistributionId",
+    "DistributionDomain",
+    "SiteDomain",
+    "SubnetIds",
+    "FunctionSecurityGroupId",
+    "DeadLetterQueueArn",
+    "DjangoSecretArn",
+    "OriginVerifySecretArn",
+    "DatabaseSecretArn",
+    "DatabaseHost",
+    "DatabasePort",
+    "DatabaseName",
+    "AlarmTopicArn",
+    "PurgeFunctionName",
+)
 HOST_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")

@@ -37,25 +37,8 @@ from pathlib import Path
 
 from infra import config
 
-# The stack's outputs cms.lambda_build reads (docs: /work/shared contract, "Stack outputs").
-OUTPUT_KEYS = (
-    "Stage",
-    "FunctionRoleArn",
-    "MediaBucket",
-    "DistributionId",
-    "DistributionDomain",
-    "SiteDomain",
-    "SubnetIds",
-    "FunctionSecurityGroupId",
-    "DeadLetterQueueArn",
-    "DjangoSecretArn",
-    "OriginVerifySecretArn",
-    "DatabaseSecretArn",
-    "DatabaseHost",
-    "DatabasePort",
-    "DatabaseName",
-    "AlarmTopicArn",
-)
+# The stack's outputs (docs/deploy.md); cms.lambda_build turns them into zappa settings.
+OUTPUT_KEYS = config.OUTPUT_KEYS
 # CloudFront only uses certificates from this region.
 CERTIFICATE_REGION = "us-east-1"
 CAPABILITIES = ["CAPABILITY_NAMED_IAM"]

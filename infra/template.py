@@ -138,25 +138,7 @@ def handler(event, context):
     return {"invalidation_id": answer["Id"], "status": answer["Status"]}
 """
 
-OUTPUT_KEYS = (
-    "Stage",
-    "FunctionRoleArn",
-    "MediaBucket",
-    "DistributionId",
-    "DistributionDomain",
-    "SiteDomain",
-    "SubnetIds",
-    "FunctionSecurityGroupId",
-    "DeadLetterQueueArn",
-    "DjangoSecretArn",
-    "OriginVerifySecretArn",
-    "DatabaseSecretArn",
-    "DatabaseHost",
-    "DatabasePort",
-    "DatabaseName",
-    "AlarmTopicArn",
-    "PurgeFunctionName",
-)
+OUTPUT_KEYS = config.OUTPUT_KEYS
 
 
 def _stage(stage) -> config.Stage:
