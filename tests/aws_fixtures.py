@@ -137,6 +137,101 @@ def _keep_dead_letter_config():
     LambdaFunction._lambda_cms_shim = True
 
 
+def _bucket_properties_from_cloudformation():
+    """Emulator shim (moto 5.2.5): moto's CloudFormation makes an AWS::S3::Bucket with its
+    name, encryption and tags only, and drops the rest of what CloudFormation sets on it.
+    Here the other properties the stage template uses (Block Public Access, object
+    ownership, CORS, lifecycle) reach moto's S3 as the S3 API would set them, so the round
+    trip can read each back through S3's own API."""
+    from moto.s3.models import FakeBucket, s3_backends
+
+    if getattr(FakeBucket, "_lambda_cms_shim", False):
+        return
+    original = FakeBucket.create_from_cloudformation_json.__func__
+
+    def text(value):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    def lifecycle_rule(rule):
+        made = {"ID": rule.get("Id", ""), "Status": rule["Status"]}
+        made["Filter"] = {"Prefix": rule.get("Prefix", "")}
+        if "ExpirationInDays" in rule:
+            made["Expiration"] = {"Days": text(rule["ExpirationInDays"])}
+        if "AbortIncompleteMultipartUpload" in rule:
+            days = rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+            made["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": text(days)}
+        return made
+
+    def create_from_cloudformation_json(
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        bucket = original(
+            cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
+        backend = s3_backends[account_id][bucket.partition]
+        properties = cloudformation_json.get("Properties", {})
+        if block := properties.get("PublicAccessBlockConfiguration"):
+            backend.put_public_access_block(bucket.name, {k: text(v) for k, v in block.items()})
+        if ownership := properties.get("OwnershipControls"):
+            [rule] = ownership["Rules"]
+            backend.put_bucket_ownership_controls(bucket.name, rule["ObjectOwnership"])
+        if cors := properties.get("CorsConfiguration"):
+            backend.put_bucket_cors(
+                bucket.name,
+                [
+                    {
+                        "AllowedMethod": rule["AllowedMethods"],
+                        "AllowedOrigin": rule["AllowedOrigins"],
+                        **({"AllowedHeader": rule["AllowedHeaders"]}
+                           if "AllowedHeaders" in rule else {}),
+                        **({"MaxAgeSeconds": text(rule["MaxAge"])} if "MaxAge" in rule else {}),
+                    }
+                    for rule in cors["CorsRules"]
+                ],
+            )  # fmt: skip
+        if lifecycle := properties.get("LifecycleConfiguration"):
+            backend.put_bucket_lifecycle(
+                bucket.name, [lifecycle_rule(r) for r in lifecycle["Rules"]]
+            )
+        return bucket
+
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    FakeBucket._lambda_cms_shim = True
+
+
+def _network_deleted_with_its_stack():
+    """Emulator shim (moto 5.2.5): moto's CloudFormation makes AWS::EC2::VPCEndpoint and
+    AWS::EC2::RouteTable but never deletes them with the stack, so the VPC they are in
+    cannot go (DependencyViolation) and a stack with a private network could never be
+    deleted. Here they are deleted through moto's EC2, as CloudFormation deletes them."""
+    from moto.ec2.exceptions import DependencyViolationError
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.route_tables import RouteTable
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    if getattr(VPCEndPoint, "_lambda_cms_shim", False):
+        return
+
+    def delete_endpoint(self, account_id, region_name):
+        ec2_backends[account_id][region_name].delete_vpc_endpoints([self.id])
+
+    def delete_route_table(self, account_id, region_name):
+        # Refused while a subnet is associated or an endpoint routes through it: moto's
+        # stack deletion tries again once those (their own resources) are gone, in the
+        # order CloudFormation's dependencies give.
+        backend = ec2_backends[account_id][region_name]
+        if any(
+            self.id in (endpoint.route_table_ids or []) and endpoint.state != "deleted"
+            for endpoint in backend.vpc_end_points.values()
+        ):
+            raise DependencyViolationError(f"{self.id} still routes to a VPC endpoint")
+        backend.delete_route_table(self.id)
+
+    VPCEndPoint.delete = delete_endpoint
+    RouteTable.delete = delete_route_table
+    VPCEndPoint._lambda_cms_shim = True
+
+
 @pytest.fixture(scope="session")
 def moto_server():
     from moto.server import ThreadedMotoServer
@@ -144,6 +239,8 @@ def moto_server():
     _answer_list_function_url_configs()
     _drop_outputs_reading_unsupported_resources()
     _keep_dead_letter_config()
+    _bucket_properties_from_cloudformation()
+    _network_deleted_with_its_stack()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
