@@ -541,10 +541,12 @@ def deploy(stage: str, *, first: bool) -> None:
 
     The stack made everything around the function (infra/, ``make infra``); its outputs
     go into the build copy's zappa settings, never into the committed file and never by
-    hand. After the first deploy the API exists, so its host becomes the stack's ApiDomain
-    parameter: CloudFront's default origin. The role and its policy are the stack's, so
-    Zappa is told not to manage roles (the committed file's attach_policy denies all, for
-    a deploy that skips this).
+    hand. Once the API exists its host becomes the stack's ApiDomain parameter, CloudFront's
+    default origin (a parameter-only stack update, skipped when it is already that). The
+    role and its policy are the stack's, so Zappa is told not to manage roles (the
+    committed file's attach_policy denies all, for a deploy that skips this). Zappa sets
+    the dead-letter queue when it creates the function (its update leaves DeadLetterConfig
+    alone; the queue's ARN is stable).
     """
     config = iam_policy.stage_settings(stage)
     iam_policy.from_zappa_settings(stage, config)  # refuses a stage name Zappa would mangle
@@ -559,13 +561,16 @@ def deploy(stage: str, *, first: bool) -> None:
         url = api_url(stage)
         if not url:
             raise BuildError(f"zappa status reports no API Gateway URL for {stage}")
-        api_domain = urllib.parse.urlsplit(url).netloc
-        log(f"CloudFront origin for {stage}: {api_domain} (stack parameter ApiDomain)")
-        infra_call(SET_API_DOMAIN, stage, api_domain, capture=False)
     else:
-        if api_url(stage) is None:
+        url = api_url(stage)
+        if url is None:
             raise BuildError(f"{stage} is not deployed: the first deploy is make deploy FIRST=1")
         zappa("update", stage)  # also reschedules the events
+    # At every deploy, not only the first: a no-op when the stack has it already, and a
+    # first deploy stopped before this step is finished by the next make deploy.
+    api_domain = urllib.parse.urlsplit(url).netloc
+    log(f"CloudFront origin for {stage}: {api_domain} (stack parameter ApiDomain)")
+    infra_call(SET_API_DOMAIN, stage, api_domain, capture=False)
     zappa("manage", stage, "migrate --noinput")
 
     smoke_url = os.environ.get("SMOKE_URL") or site_url

@@ -243,3 +243,20 @@ def test_zappa_can_load_the_zip_callback_from_its_file_alone(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_every_output_the_deploy_reads_is_one_the_stack_writes():
+    """infra.config.OUTPUT_KEYS is the stack's list (the template writes each); the deploy
+    reads a subset of it, by name."""
+    from infra import config
+
+    read = {*lambda_build.REQUIRED_OUTPUTS, *lambda_build.OUTPUT_VARIABLES.values(),
+            *lambda_build.OPTIONAL_OUTPUT_VARIABLES.values()}  # fmt: skip
+    assert read <= set(config.OUTPUT_KEYS)
+    placeholders = {
+        name
+        for event in stage_settings("dev")["events"]
+        for name in lambda_build.PLACEHOLDER.findall(event.get("event_source", {}).get("arn", ""))
+    }
+    assert placeholders == {"MediaBucket", "DeadLetterQueueArn"}
+    assert placeholders <= set(config.OUTPUT_KEYS)
