@@ -260,3 +260,37 @@ def test_every_output_the_deploy_reads_is_one_the_stack_writes():
     }
     assert placeholders == {"MediaBucket", "DeadLetterQueueArn"}
     assert placeholders <= set(config.OUTPUT_KEYS)
+
+
+@pytest.mark.parametrize("has_stack", [True, False])
+def test_the_build_copy_for_other_zappa_commands_names_real_event_sources(
+    tmp_path, monkeypatch, has_stack
+):
+    """make destroy's zappa undeploy reads the build copy: the stage as deployed when the
+    stack is there, else without the event sources it cannot name (Zappa would split the
+    placeholder as an ARN and fail)."""
+    monkeypatch.setattr(lambda_build, "SRC", tmp_path)
+    committed = (ROOT / "zappa_settings.json").read_text()
+    monkeypatch.setattr(
+        lambda_build, "copy_sources",
+        lambda: (tmp_path / "zappa_settings.json").write_text(committed),
+    )  # fmt: skip
+
+    def outputs(stage):
+        if not has_stack:
+            raise lambda_build.BuildError(f"{stage} has no infrastructure stack")
+        return stack_outputs(stage)
+
+    monkeypatch.setattr(lambda_build, "stage_outputs", outputs)
+    lambda_build.write_build_settings("staging")
+    written = json.loads((tmp_path / "zappa_settings.json").read_text())["staging"]
+    sources = [e["event_source"]["arn"] for e in written["events"] if "event_source" in e]
+    if has_stack:
+        assert sources == [
+            f"arn:aws:s3:::{stack_outputs('staging')['MediaBucket']}",
+            stack_outputs("staging")["DeadLetterQueueArn"],
+        ]
+        assert written["role_arn"] == stack_outputs("staging")["FunctionRoleArn"]
+    else:
+        assert sources == []
+        assert [e["function"] for e in written["events"]] == ["sitecontent.events.publishing_tick"]
