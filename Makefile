@@ -62,7 +62,7 @@ bench: $(VENV)/.dev ## Benchmarks against a bare Django project (BENCH_ARGS="--w
 package: $(VENV)/.created ## Build the Lambda zip for STAGE (default dev) into .build/
 	$(PY) -m cms.lambda_build package $(STAGE)
 
-deploy: $(VENV)/.created ## Build, zappa update (FIRST=1: deploy), migrate and smoke-test STAGE
+deploy: $(VENV)/.created ## Build on STAGE's stack outputs, zappa deploy or update, migrate, smoke-test
 	$(PY) -m cms.lambda_build deploy $(STAGE) $(if $(FIRST),--first)
 
 iam-policy: $(VENV)/.created ## Print STAGE's IAM policy (also in .build/iam/STAGE.json)

@@ -1,7 +1,7 @@
 """Build and deploy the Lambda package. Run by ``make package`` and ``make deploy``.
 
     python -m cms.lambda_build package STAGE [--output PATH]
-    python -m cms.lambda_build deploy STAGE [--first]   # --first: zappa deploy, not update
+    python -m cms.lambda_build deploy STAGE [--first]   # zappa deploy if not deployed, else update
     python -m cms.lambda_build iam-policy STAGE          # print the stage's role policy
 
 Zappa zips the virtualenv it runs from, so the build uses a runtime-only virtualenv
@@ -41,8 +41,9 @@ from pathlib import Path
 
 try:
     from cms import iam_policy
+    from infra import config as infra_config
 except ImportError:  # Zappa loads this file alone as the zip callback, which needs none of it
-    iam_policy = None
+    iam_policy = infra_config = None
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / ".build"
@@ -326,6 +327,7 @@ REQUIRED_OUTPUTS = (
     "DatabaseHost",
     "DatabasePort",
     "DatabaseName",
+    "DeploymentBucket",
 )
 # Function variable: the output it holds. Names and addresses only: the secrets stay in
 # Secrets Manager, and production settings read them by these ARNs at start.
@@ -343,7 +345,13 @@ OUTPUT_VARIABLES = {
 }
 # Set when the stack has the output, left out when it has not.
 OPTIONAL_OUTPUT_VARIABLES = {"CDN_PURGE_FUNCTION": "PurgeFunctionName"}
-DERIVED_VARIABLES = ("SITE_URL", "CSRF_TRUSTED_ORIGINS", "CDN_BACKEND")
+DERIVED_VARIABLES = (
+    "SITE_URL",
+    "CSRF_TRUSTED_ORIGINS",
+    "CDN_BACKEND",
+    "PUBLISHING_TICK_MARKER",
+    "CONN_MAX_AGE",
+)
 # "${OutputKey}" in an event source's ARN (zappa_settings.json): the deploy writes the
 # stage's output there, so the committed file names no stage's bucket or queue.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
@@ -372,7 +380,17 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
         "SITE_URL": site_url,
         "CSRF_TRUSTED_ORIGINS": site_url,
         "CDN_BACKEND": iam_policy.CLOUDFRONT_BACKEND,
+        # The minute tick leaves the database alone while nothing is due
+        # (sitecontent.tick_gate; its marker is in the media bucket, under state/).
+        "PUBLISHING_TICK_MARKER": "s3",
     }
+    try:
+        database = infra_config.load(stage).database
+    except infra_config.ConfigError as exc:
+        raise BuildError(str(exc)) from exc
+    if database == "aurora-serverless":
+        # Aurora pauses only when nothing is connected: close after each request.
+        from_stack["CONN_MAX_AGE"] = "0"
     clashing = sorted(
         name
         for name in (*OUTPUT_VARIABLES, *OPTIONAL_OUTPUT_VARIABLES, *DERIVED_VARIABLES)
@@ -400,6 +418,8 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
         events.append(event)
     return {
         **config,
+        # Zappa's package bucket: the stack's, named for the account (names are global).
+        "s3_bucket": outputs["DeploymentBucket"],
         "role_arn": outputs["FunctionRoleArn"],
         "manage_roles": False,
         "vpc_config": {
@@ -556,15 +576,15 @@ def deploy(stage: str, *, first: bool) -> None:
     prepare()
     write_stage(stage, resolved)
 
-    if first:
+    url = None if first else api_url(stage)
+    if url is None:
+        # Not deployed yet (or FIRST=1): make infra then make deploy is the whole story.
+        log(f"{stage} has no function yet: zappa deploy")
         zappa("deploy", stage)  # also schedules the events and adds the event sources
         url = api_url(stage)
         if not url:
             raise BuildError(f"zappa status reports no API Gateway URL for {stage}")
     else:
-        url = api_url(stage)
-        if url is None:
-            raise BuildError(f"{stage} is not deployed: the first deploy is make deploy FIRST=1")
         zappa("update", stage)  # also reschedules the events
     # At every deploy, not only the first: a no-op when the stack has it already, and a
     # first deploy stopped before this step is finished by the next make deploy.

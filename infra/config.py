@@ -60,6 +60,7 @@ OUTPUT_KEYS = (
     "DatabaseName",
     "AlarmTopicArn",
     "PurgeFunctionName",
+    "DeploymentBucket",
 )
 HOST_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -108,6 +109,14 @@ class Names:
 
     def media_bucket(self, account_id: str) -> str:
         return f"{self.function}-media-{account_id}"
+
+    @property
+    def deployment_bucket_template(self) -> str:
+        """Zappa's package bucket (zappa_settings "s3_bucket"), global like the media one."""
+        return f"{self.function}-zappa-${{AWS::AccountId}}"
+
+    def deployment_bucket(self, account_id: str) -> str:
+        return f"{self.function}-zappa-{account_id}"
 
     @property
     def django_secret(self) -> str:
@@ -189,7 +198,10 @@ class Names:
             "SQS queue": {self.dead_letter_queue},
             "SNS topic": {self.alarm_topic},
             "secret": {self.django_secret, self.origin_verify_secret},
-            "S3 bucket": {self.media_bucket("0" * ACCOUNT_ID_LENGTH)},
+            "S3 bucket": {
+                self.media_bucket("0" * ACCOUNT_ID_LENGTH),
+                self.deployment_bucket("0" * ACCOUNT_ID_LENGTH),
+            },
         }
 
     def limits(self) -> dict[str, tuple[str, int]]:
@@ -199,6 +211,7 @@ class Names:
             "stack": (self.stack, 128),
             "role": (self.role, 64),
             "media bucket": (self.media_bucket("0" * ACCOUNT_ID_LENGTH), 63),
+            "deployment bucket": (self.deployment_bucket("0" * ACCOUNT_ID_LENGTH), 63),
             "purge function": (self.purge_function, 64),
             "purge role": (self.purge_role, 64),
             "database proxy role": (self.proxy_role, 64),

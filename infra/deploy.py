@@ -930,6 +930,9 @@ def destroy(stage: str, delete_data: bool = False, *, settings=None, template=No
     bucket = names.media_bucket(account)
     if stack is not None:
         protect(cf, names.stack, on=False)
+        # Zappa's package bucket goes with the stack, whose deletion needs it empty.
+        packages = names.deployment_bucket(account)
+        log(f"{packages}: emptied ({empty_bucket(packages, settings.region)} object versions)")
         if delete_data:
             drop_data(cf, settings, stack, template)
             log(f"{bucket}: emptied ({empty_bucket(bucket, settings.region)} object versions)")

@@ -418,6 +418,68 @@ def build(stage) -> Template:
             ),
         )
     )
+    # Zappa's package bucket: zappa deploy and update upload the zip here and remove it
+    # once the function has it. In the stack so that its global name is the account's own
+    # and make destroy removes it with the rest (it holds no data worth keeping).
+    deployment_arn = f"arn:${{AWS::Partition}}:s3:::{names.deployment_bucket_template}"
+    t.add_resource(
+        s3.Bucket(
+            "DeploymentBucket",
+            DeletionPolicy="Delete",
+            UpdateReplacePolicy="Delete",
+            BucketName=Sub(names.deployment_bucket_template),
+            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True,
+                BlockPublicPolicy=True,
+                IgnorePublicAcls=True,
+                RestrictPublicBuckets=True,
+            ),
+            OwnershipControls=s3.OwnershipControls(
+                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+            ),
+            BucketEncryption=s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(
+                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                            SSEAlgorithm="AES256"
+                        )
+                    )
+                ]
+            ),
+            LifecycleConfiguration=s3.LifecycleConfiguration(
+                Rules=[
+                    # Packages a failed deploy left behind.
+                    s3.LifecycleRule(Id="expire-packages", Status="Enabled", ExpirationInDays=7),
+                    s3.LifecycleRule(
+                        Id="abort-incomplete-multipart",
+                        Status="Enabled",
+                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                            DaysAfterInitiation=1
+                        ),
+                    ),
+                ]
+            ),
+        )
+    )
+    t.add_resource(
+        s3.BucketPolicy(
+            "DeploymentBucketPolicy",
+            Bucket=Ref("DeploymentBucket"),
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [Sub(deployment_arn), Sub(f"{deployment_arn}/*")],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                ],
+            },
+        )
+    )
     bucket_arn = f"arn:${{AWS::Partition}}:s3:::{names.media_bucket_template}"
     distribution_arn = "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/"
     distribution_arn += "${Distribution}"
@@ -1068,6 +1130,7 @@ def build(stage) -> Template:
         "DatabaseName": config.DATABASE_NAME,
         "AlarmTopicArn": Ref("AlarmTopic"),
         "PurgeFunctionName": Ref("PurgeFunction"),
+        "DeploymentBucket": Ref("DeploymentBucket"),
     }
     assert tuple(outputs) == OUTPUT_KEYS  # noqa: S101 (the contract's table)
     for key, value in outputs.items():

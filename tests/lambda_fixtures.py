@@ -61,6 +61,7 @@ def stack_outputs(stage=STAGE) -> dict:
         "Stage": stage,
         "FunctionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/lambda-cms-{stage}-function",
         "MediaBucket": f"lambda-cms-{stage}-media",
+        "DeploymentBucket": f"lambda-cms-{stage}-zappa-{ACCOUNT}",
         "DistributionId": "E2EXAMPLE0ABCD",
         "DistributionDomain": "d111111abcdef8.cloudfront.net",
         "SiteDomain": "d111111abcdef8.cloudfront.net",

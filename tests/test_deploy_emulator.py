@@ -550,7 +550,11 @@ def check_the_function(outputs, made):
         "DATABASE_HOST": outputs["DatabaseHost"],
         "DATABASE_PORT": outputs["DatabasePort"],
         "DATABASE_NAME": outputs["DatabaseName"],
+        "PUBLISHING_TICK_MARKER": "s3",
+        "CONN_MAX_AGE": "0",  # an aurora-serverless stage: nothing held while idle
     }
+    # Zappa's package went through the stack's own bucket (and was removed after).
+    assert client("s3").list_objects_v2(Bucket=outputs["DeploymentBucket"])["KeyCount"] == 0
     # Names and ARNs only: no value of any secret is on the function.
     values = [v for body in made.secrets.values() for v in json.loads(body).values()]
     assert len(values) == 4  # SECRET_KEY, ORIGIN_VERIFY_SECRET, username, password

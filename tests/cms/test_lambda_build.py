@@ -117,10 +117,14 @@ def test_the_stack_outputs_become_the_deployed_stages_settings(stage):
         "DATABASE_HOST": outputs["DatabaseHost"],
         "DATABASE_PORT": "5432",
         "DATABASE_NAME": outputs["DatabaseName"],
+        "PUBLISHING_TICK_MARKER": "s3",
+        # Aurora pauses only with nothing connected: its stages close after each request.
+        **({"CONN_MAX_AGE": "0"} if stage != "production" else {}),
     }
+    assert deployed["s3_bucket"] == outputs["DeploymentBucket"]
     assert lambda_build.requires_cloudfront(deployed)
     # Everything else is the committed stage's, untouched.
-    same = set(config) - {"events", "aws_environment_variables", "manage_roles"}
+    same = set(config) - {"events", "aws_environment_variables", "manage_roles", "s3_bucket"}
     assert {k: deployed[k] for k in same} == {k: config[k] for k in same}
     assert config["events"][1]["event_source"]["arn"] == "arn:aws:s3:::${MediaBucket}"
 

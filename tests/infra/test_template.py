@@ -25,6 +25,7 @@ CONTRACT_OUTPUTS = {
     "SiteDomain", "SubnetIds", "FunctionSecurityGroupId", "DeadLetterQueueArn",
     "DjangoSecretArn", "OriginVerifySecretArn", "DatabaseSecretArn", "DatabaseHost",
     "DatabasePort", "DatabaseName", "AlarmTopicArn", "PurgeFunctionName",
+    "DeploymentBucket",
 }  # fmt: skip
 ALLOWED_ANY_RESOURCE = iam_policy.AWS_REQUIRES_ANY_RESOURCE
 
@@ -117,7 +118,7 @@ def test_uploads_expire_after_a_day_and_so_do_abandoned_multipart_uploads(stack)
 
 def test_only_the_distribution_reads_media_and_only_over_tls(stack):
     _, body = stack
-    [policy] = of_type(body, "AWS::S3::BucketPolicy").values()
+    policy = body["Resources"]["MediaBucketPolicy"]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     [allow] = [s for s in statements if s["Effect"] == "Allow"]
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
@@ -130,6 +131,28 @@ def test_only_the_distribution_reads_media_and_only_over_tls(stack):
     [deny] = [s for s in statements if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny["Principal"] == "*"
+
+
+def test_zappas_package_bucket_is_the_stacks_private_and_named_for_the_account(stack):
+    """Bucket names are global: a fixed lambda-cms-<stage>-zappa would be one fork's
+    only. The stack's goes with it (make destroy empties it first: packages, not data)."""
+    stage, body = stack
+    bucket = body["Resources"]["DeploymentBucket"]
+    properties = bucket["Properties"]
+    assert properties["BucketName"] == {"Fn::Sub": f"lambda-cms-{stage}-zappa-${{AWS::AccountId}}"}
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(properties["PublicAccessBlockConfiguration"]) == 4
+    assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert bucket["DeletionPolicy"] == "Delete"
+    [deny] = body["Resources"]["DeploymentBucketPolicy"]["Properties"]["PolicyDocument"][
+        "Statement"
+    ]
+    assert (deny["Effect"], deny["Condition"]) == (
+        "Deny",
+        {"Bool": {"aws:SecureTransport": "false"}},
+    )
+    assert body["Outputs"]["DeploymentBucket"]["Value"] == {"Ref": "DeploymentBucket"}
 
 
 def test_origin_access_control_signs_every_media_request(stack):
