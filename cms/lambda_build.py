@@ -310,24 +310,12 @@ def requires_cloudfront(config: dict) -> bool:
     return _env_flag(env.get("ORIGIN_VERIFY_REQUIRED"), default=True)
 
 
-# The stage stack's outputs (infra/, docs/deploy.md) that make deploy turns into the build
-# copy's zappa settings. Stage is checked against the stage being deployed.
-REQUIRED_OUTPUTS = (
-    "Stage",
-    "FunctionRoleArn",
-    "MediaBucket",
-    "DistributionId",
-    "SiteDomain",
-    "SubnetIds",
-    "FunctionSecurityGroupId",
-    "DeadLetterQueueArn",
-    "DjangoSecretArn",
-    "OriginVerifySecretArn",
-    "DatabaseSecretArn",
-    "DatabaseHost",
-    "DatabasePort",
-    "DatabaseName",
-    "DeploymentBucket",
+# The stage stack's outputs (infra.config.OUTPUT_KEYS, docs/deploy.md) that make deploy
+# turns into the build copy's zappa settings; Stage is checked against the stage being
+# deployed. The others are for people (DistributionDomain, AlarmTopicArn) or optional.
+NOT_REQUIRED = {"DistributionDomain", "AlarmTopicArn", "PurgeFunctionName"}
+REQUIRED_OUTPUTS = tuple(
+    key for key in (infra_config.OUTPUT_KEYS if infra_config else ()) if key not in NOT_REQUIRED
 )
 # Function variable: the output it holds. Names and addresses only: the secrets stay in
 # Secrets Manager, and production settings read them by these ARNs at start.

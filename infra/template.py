@@ -252,6 +252,61 @@ def _scaling(sizing: config.Aurora) -> rds.ServerlessV2ScalingConfiguration:
     return scaling
 
 
+def _private_bucket(logical, name, *, deletion, lifecycle, **properties) -> s3.Bucket:
+    """A bucket nobody outside the account reaches: Block Public Access on all four,
+    owner-enforced (no ACLs), encrypted; ``lifecycle`` rules beside the one that aborts
+    incomplete multipart uploads after a day."""
+    return s3.Bucket(
+        logical,
+        DeletionPolicy=deletion,
+        UpdateReplacePolicy=deletion,
+        BucketName=Sub(name),
+        PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
+            BlockPublicAcls=True,
+            BlockPublicPolicy=True,
+            IgnorePublicAcls=True,
+            RestrictPublicBuckets=True,
+        ),
+        OwnershipControls=s3.OwnershipControls(
+            Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
+        ),
+        BucketEncryption=s3.BucketEncryption(
+            ServerSideEncryptionConfiguration=[
+                s3.ServerSideEncryptionRule(
+                    ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
+                        SSEAlgorithm="AES256"
+                    )
+                )
+            ]
+        ),
+        LifecycleConfiguration=s3.LifecycleConfiguration(
+            Rules=[
+                *lifecycle,
+                s3.LifecycleRule(
+                    Id="abort-incomplete-multipart",
+                    Status="Enabled",
+                    AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
+                        DaysAfterInitiation=1
+                    ),
+                ),
+            ]
+        ),
+        **properties,
+    )
+
+
+def _deny_insecure_transport(bucket_arn: str) -> dict:
+    """The bucket-policy statement refusing any request made without TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [Sub(bucket_arn), Sub(f"{bucket_arn}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def _alarm(t, logical, name, description, namespace, metric, dimensions, statistic,
            comparison, threshold, *, missing="notBreaching"):  # fmt: skip
     t.add_resource(
@@ -364,29 +419,17 @@ def build(stage) -> Template:
         site_domain = GetAtt("Distribution", "DomainName")
     retain = "Retain" if keep else "Delete"
     t.add_resource(
-        s3.Bucket(
+        _private_bucket(
             "MediaBucket",
-            DeletionPolicy=retain,
-            UpdateReplacePolicy=retain,
-            BucketName=Sub(names.media_bucket_template),
-            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
-            OwnershipControls=s3.OwnershipControls(
-                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-            ),
-            BucketEncryption=s3.BucketEncryption(
-                ServerSideEncryptionConfiguration=[
-                    s3.ServerSideEncryptionRule(
-                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                            SSEAlgorithm="AES256"
-                        )
-                    )
-                ]
-            ),
+            names.media_bucket_template,
+            deletion=retain,
+            # The quarantine: an upload is checked and promoted to media/ or refused
+            # within minutes; whatever is left after a day is litter.
+            lifecycle=[
+                s3.LifecycleRule(
+                    Id="expire-uploads", Status="Enabled", Prefix="uploads/", ExpirationInDays=1
+                )
+            ],
             # Browsers POST uploads straight to the bucket (a presigned POST) from the site.
             CorsConfiguration=s3.CorsConfiguration(
                 CorsRules=[
@@ -397,25 +440,6 @@ def build(stage) -> Template:
                     )
                 ]
             ),
-            LifecycleConfiguration=s3.LifecycleConfiguration(
-                Rules=[
-                    # The quarantine: an upload is checked and promoted to media/ or
-                    # refused within minutes; whatever is left after a day is litter.
-                    s3.LifecycleRule(
-                        Id="expire-uploads",
-                        Status="Enabled",
-                        Prefix="uploads/",
-                        ExpirationInDays=1,
-                    ),
-                    s3.LifecycleRule(
-                        Id="abort-incomplete-multipart",
-                        Status="Enabled",
-                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-                            DaysAfterInitiation=1
-                        ),
-                    ),
-                ]
-            ),
         )
     )
     # Zappa's package bucket: zappa deploy and update upload the zip here and remove it
@@ -423,42 +447,14 @@ def build(stage) -> Template:
     # and make destroy removes it with the rest (it holds no data worth keeping).
     deployment_arn = f"arn:${{AWS::Partition}}:s3:::{names.deployment_bucket_template}"
     t.add_resource(
-        s3.Bucket(
+        _private_bucket(
             "DeploymentBucket",
-            DeletionPolicy="Delete",
-            UpdateReplacePolicy="Delete",
-            BucketName=Sub(names.deployment_bucket_template),
-            PublicAccessBlockConfiguration=s3.PublicAccessBlockConfiguration(
-                BlockPublicAcls=True,
-                BlockPublicPolicy=True,
-                IgnorePublicAcls=True,
-                RestrictPublicBuckets=True,
-            ),
-            OwnershipControls=s3.OwnershipControls(
-                Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]
-            ),
-            BucketEncryption=s3.BucketEncryption(
-                ServerSideEncryptionConfiguration=[
-                    s3.ServerSideEncryptionRule(
-                        ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(
-                            SSEAlgorithm="AES256"
-                        )
-                    )
-                ]
-            ),
-            LifecycleConfiguration=s3.LifecycleConfiguration(
-                Rules=[
-                    # Packages a failed deploy left behind.
-                    s3.LifecycleRule(Id="expire-packages", Status="Enabled", ExpirationInDays=7),
-                    s3.LifecycleRule(
-                        Id="abort-incomplete-multipart",
-                        Status="Enabled",
-                        AbortIncompleteMultipartUpload=s3.AbortIncompleteMultipartUpload(
-                            DaysAfterInitiation=1
-                        ),
-                    ),
-                ]
-            ),
+            names.deployment_bucket_template,
+            deletion="Delete",
+            # Packages a failed deploy left behind.
+            lifecycle=[
+                s3.LifecycleRule(Id="expire-packages", Status="Enabled", ExpirationInDays=7)
+            ],
         )
     )
     t.add_resource(
@@ -467,16 +463,7 @@ def build(stage) -> Template:
             Bucket=Ref("DeploymentBucket"),
             PolicyDocument={
                 "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [Sub(deployment_arn), Sub(f"{deployment_arn}/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                ],
+                "Statement": [_deny_insecure_transport(deployment_arn)],
             },
         )
     )
@@ -498,14 +485,7 @@ def build(stage) -> Template:
                         "Resource": Sub(f"{bucket_arn}/media/*"),
                         "Condition": {"StringEquals": {"AWS:SourceArn": Sub(distribution_arn)}},
                     },
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [Sub(bucket_arn), Sub(f"{bucket_arn}/*")],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
+                    _deny_insecure_transport(bucket_arn),
                 ],
             },
         )
