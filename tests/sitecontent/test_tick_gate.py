@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
@@ -67,13 +67,14 @@ def gated_tick(django_capture_on_commit_callbacks):
 def test_an_idle_tick_opens_no_database_connection(file_marker, connections_opened, monkeypatch):
     # As a warm container is between events on a stage with CONN_MAX_AGE=0. (Here the
     # test database's in-memory SQLite connection cannot really be closed.)
-    monkeypatch.setattr(connection, "connection", None)
+    wrapper = connections["default"]  # the wrapper itself, not the proxy in front of it
+    monkeypatch.setattr(wrapper, "connection", None)
     before = timezone.now() - timedelta(minutes=1)
     write(file_marker, Marker(next_due=None, full_run_at=before, checked_at=before, generation=7))
     result = events.publishing_tick({"source": "aws.events"}, None)
     assert result == {"ran": False, "skipped": "nothing scheduled", "next_due": None}
     assert connections_opened == []
-    assert connection.connection is None
+    assert wrapper.connection is None
     marker = file_marker.read()[0]
     assert marker.checked_at > before  # the operations panel sees the tick is alive
     assert (marker.next_due, marker.full_run_at, marker.generation) == (None, before, 8)
