@@ -9,9 +9,9 @@ document (``infra.template.role_policy``). A placeholder must be one whole value
 other value passes the same check as a concrete one, so no input can smuggle a wildcard
 into the policy.
 
-``gather`` merges concrete inputs from several sources (zappa_settings.json, the
-deployer's environment, stack outputs), refusing two that disagree: the way to render
-the rule for a role made outside the stack. Zappa would append statements for
+``gather`` merges concrete inputs from several sources (zappa_settings.json, stack
+outputs, what AWS says), refusing two that disagree: the way to render the rule for a
+role made outside the stack. Zappa would append statements for
 ``extra_permissions``, ``efs_config`` and websocket handlers, so no stage uses them
 (tests/cms/test_iam_policy.py). The ``zappa_iam_policy.json`` checked in denies
 everything: a deploy that attached it by mistake gets a role that can do nothing.
@@ -129,8 +129,8 @@ class StageInputs:
 
 HOW_TO_SUPPLY = {
     "account_id": "AWS_ACCOUNT_ID, or credentials STS can answer for",
-    "distribution_id": "CLOUDFRONT_DISTRIBUTION_ID (the stage purges CloudFront), in the "
-    "deployer's environment or already on the function",
+    "distribution_id": "CLOUDFRONT_DISTRIBUTION_ID (the stage purges CloudFront): its "
+    "stack's DistributionId output",
 }
 
 
@@ -173,18 +173,6 @@ def from_zappa_settings(stage: str, config: dict) -> dict:
     }
     if env.get("CLOUDFRONT_DISTRIBUTION_ID"):
         found["distribution_id"] = env["CLOUDFRONT_DISTRIBUTION_ID"]
-    return found
-
-
-def from_environment(environ) -> dict:
-    """Inputs a deployer (or CI, or a stack's outputs exported as variables) supplies."""
-    found = {}
-    if environ.get("AWS_ACCOUNT_ID"):
-        found["account_id"] = environ["AWS_ACCOUNT_ID"]
-    if environ.get("CLOUDFRONT_DISTRIBUTION_ID"):
-        found["distribution_id"] = environ["CLOUDFRONT_DISTRIBUTION_ID"]
-    if environ.get("SECRET_ARNS"):
-        found["secret_arns"] = tuple(a.strip() for a in environ["SECRET_ARNS"].split(",") if a)
     return found
 
 
@@ -363,11 +351,3 @@ def render(inputs: StageInputs) -> dict:
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
-
-
-def stage_policy(stage: str, *extra_sources: tuple[str, dict], settings_file=SETTINGS_FILE):
-    """Render ``stage``'s policy from zappa_settings.json and ``extra_sources``."""
-    config = stage_settings(stage, settings_file)
-    return render(
-        gather(("zappa_settings.json", from_zappa_settings(stage, config)), *extra_sources)
-    )

@@ -110,8 +110,8 @@ else:
         )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # The public address. Derived from the first ALLOWED_HOSTS entry only when that is one
-# host: a wildcard (".execute-api.…", dev) names no site, and make deploy sets SITE_URL
-# to the stage's API Gateway URL instead (cms.lambda_build).
+# host: a wildcard names no site. make deploy sets both from the stage's stack (its
+# domain, or its distribution's), cms.lambda_build.
 SITE_URL = env("SITE_URL", default="").rstrip("/")
 if not SITE_URL:
     _first_host = ALLOWED_HOSTS[0]
