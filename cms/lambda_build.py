@@ -422,9 +422,8 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
 
 # Run by the build virtualenv's Python, in the repository (boto3 and troposphere are
 # there, not necessarily here): infra/ reads the stack and updates its parameter.
-# Prints {"outputs": {...}} (None: the stage has no stack) or {"error": "..."}. What the
-# stack has only: INFRA_OUTPUTS is left out of its environment and merged here, where it
-# may not override an output (merge_outputs).
+# Prints {"outputs": {...}} (None: the stage has no stack) or {"error": "..."}; the
+# outputs include INFRA_OUTPUTS's for those the stack lacks (infra.deploy.merge_supplied).
 STACK_OUTPUTS = r"""
 import json, sys
 from infra import deploy
@@ -451,11 +450,11 @@ print(json.dumps(role_policy(sys.argv[1]), indent=2))
 """
 
 
-def infra_call(script: str, *args: str, capture: bool, env=None) -> str:
+def infra_call(script: str, *args: str, capture: bool) -> str:
     ensure_runtime_venv()
     result = subprocess.run(
         [VENV / "bin/python", "-c", script, *args],
-        cwd=ROOT, capture_output=capture, text=True, check=False, env=env,
+        cwd=ROOT, capture_output=capture, text=True, check=False,
     )  # fmt: skip
     if result.returncode:
         detail = (result.stderr or "").strip().splitlines()[-1:] if capture else []
@@ -463,47 +462,15 @@ def infra_call(script: str, *args: str, capture: bool, env=None) -> str:
     return result.stdout if capture else ""
 
 
-def supplied_outputs(stage: str) -> dict:
-    """INFRA_OUTPUTS=path.json: outputs the stack lacks, for rehearsals on an emulator
-    (moto's CloudFormation makes no CloudFront distribution, secret or database, and
-    drops the outputs that name them; the rehearsal creates them through their own APIs
-    and says where they are). Never a way to change what the stack says."""
-    path = os.environ.get("INFRA_OUTPUTS")
-    if not path:
-        return {}
-    try:
-        supplied = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise BuildError(f"INFRA_OUTPUTS={path}: {exc}") from exc
-    if not isinstance(supplied, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in supplied.items()
-    ):
-        raise BuildError(f"INFRA_OUTPUTS={path} must be a JSON object of output names to strings")
-    return supplied
-
-
-def merge_outputs(stage: str, stack: dict, supplied: dict) -> dict:
-    if overlap := sorted(k for k in supplied if k in stack and supplied[k] != stack[k]):
-        raise BuildError(
-            f"INFRA_OUTPUTS gives {', '.join(overlap)}, which the {stage} stack has: it only "
-            "supplies outputs the stack lacks (remove them from the file)"
-        )
-    if extra := sorted(set(supplied) - set(stack)):
-        log(f"outputs from INFRA_OUTPUTS (the stack lacks them): {', '.join(extra)}")
-    return {**supplied, **stack}
-
-
 def stage_outputs(stage: str) -> dict:
-    """The stage stack's outputs, plus INFRA_OUTPUTS's for those it lacks."""
-    env = {k: v for k, v in os.environ.items() if k != "INFRA_OUTPUTS"}
-    answer = json.loads(
-        infra_call(STACK_OUTPUTS, stage, capture=True, env=env).strip().splitlines()[-1]
-    )
+    """The stage stack's outputs, plus INFRA_OUTPUTS's for those it lacks
+    (infra.deploy.stack_outputs merges them, and refuses one that contradicts the stack)."""
+    answer = json.loads(infra_call(STACK_OUTPUTS, stage, capture=True).strip().splitlines()[-1])
     if "error" in answer:
         raise BuildError(answer["error"])
     if not answer["outputs"]:
         raise BuildError(f"{stage} has no infrastructure stack: run make infra STAGE={stage} first")
-    return merge_outputs(stage, answer["outputs"], supplied_outputs(stage))
+    return answer["outputs"]
 
 
 def write_stage(stage: str, resolved: dict) -> None:

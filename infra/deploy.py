@@ -728,8 +728,23 @@ def supplied_outputs() -> dict:
     except (OSError, ValueError) as exc:
         raise DeployError(f"INFRA_OUTPUTS={path}: not a readable JSON object ({exc})") from exc
     if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
-        raise DeployError(f"INFRA_OUTPUTS={path}: must map OutputKey to a string value")
+        raise DeployError(f"INFRA_OUTPUTS={path} must be a JSON object of output names to strings")
     return values
+
+
+def merge_supplied(stage: str, stack: dict, supplied: dict) -> dict:
+    """The stack's outputs with INFRA_OUTPUTS's for those it lacks. A supplied value that
+    differs from one the stack has stops: the file is a rehearsal aid, not an override."""
+    if overlap := sorted(k for k in supplied if k in stack and supplied[k] != stack[k]):
+        raise DeployError(
+            f"INFRA_OUTPUTS gives {', '.join(overlap)}, which the {stage} stack has: it only "
+            "supplies outputs the stack lacks (remove them from the file)"
+        )
+    if extra := sorted(set(supplied) - set(stack)):
+        # On stderr: `outputs --json` and make deploy read stdout as the outputs.
+        print(f"[infra] outputs from INFRA_OUTPUTS (the stack lacks them): {', '.join(extra)}",
+              file=sys.stderr, flush=True)  # fmt: skip
+    return {**supplied, **stack}
 
 
 def stack_outputs(stage: str, *, settings: config.Stage | None = None, complete=True) -> dict:
@@ -749,7 +764,7 @@ def stack_outputs(stage: str, *, settings: config.Stage | None = None, complete=
             "and let it finish"
         )
     check_ours(stack, settings, "stack")
-    outputs = {**supplied_outputs(), **_outputs(stack)}
+    outputs = merge_supplied(stage, _outputs(stack), supplied_outputs())
     missing = [key for key in OUTPUT_KEYS if not outputs.get(key)]
     if complete and missing:
         raise DeployError(

@@ -178,25 +178,28 @@ def test_an_event_placeholder_naming_no_output_stops_the_deploy():
 
 
 def test_infra_outputs_supplies_only_what_the_stack_lacks(tmp_path, monkeypatch, capsys):
+    # One rule, infra.deploy's, for make infra outputs and make deploy alike.
+    from infra import deploy
+
     stack = stack_outputs("emulator")
     lacking = {k: stack.pop(k) for k in ("DistributionId", "DistributionDomain", "SiteDomain")}
     supplied = tmp_path / "outputs.json"
     supplied.write_text(json.dumps({**lacking, "MediaBucket": stack["MediaBucket"]}))
     monkeypatch.setenv("INFRA_OUTPUTS", str(supplied))
-    merged = lambda_build.merge_outputs("emulator", stack, lambda_build.supplied_outputs("e"))
+    merged = deploy.merge_supplied("emulator", stack, deploy.supplied_outputs())
     assert merged == {**stack, **lacking}
-    assert "DistributionDomain, DistributionId, SiteDomain" in capsys.readouterr().out
+    assert "DistributionDomain, DistributionId, SiteDomain" in capsys.readouterr().err
 
     # Never over what the stack says: the file is a rehearsal aid, not an override.
     supplied.write_text(json.dumps({**lacking, "MediaBucket": "another-bucket"}))
-    with pytest.raises(lambda_build.BuildError, match="gives MediaBucket, which the emulator"):
-        lambda_build.merge_outputs("emulator", stack, lambda_build.supplied_outputs("emulator"))
+    with pytest.raises(deploy.DeployError, match="gives MediaBucket, which the emulator"):
+        deploy.merge_supplied("emulator", stack, deploy.supplied_outputs())
 
     supplied.write_text('["DistributionId"]')
-    with pytest.raises(lambda_build.BuildError, match="must be a JSON object"):
-        lambda_build.supplied_outputs("emulator")
+    with pytest.raises(deploy.DeployError, match="must be a JSON object"):
+        deploy.supplied_outputs()
     monkeypatch.delenv("INFRA_OUTPUTS")
-    assert lambda_build.supplied_outputs("emulator") == {}
+    assert deploy.supplied_outputs() == {}
 
 
 def test_a_stage_without_a_stack_says_to_run_make_infra_first(monkeypatch):

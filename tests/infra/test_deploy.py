@@ -513,12 +513,17 @@ def test_stack_outputs_name_what_is_missing_and_take_supplied_ones(infra, monkey
     assert "lacks output(s) DistributionId, DistributionDomain" in str(stopped.value)
     assert "INFRA_OUTPUTS" in str(stopped.value)
 
-    supplied = {key: f"supplied-{key}" for key in deploy.OUTPUT_KEYS}
-    (tmp_path / "outputs.json").write_text(json.dumps(supplied))
+    has = deploy.stack_outputs(STAGE, complete=False)
+    supplied = {key: f"supplied-{key}" for key in deploy.OUTPUT_KEYS if key not in has}
+    (tmp_path / "outputs.json").write_text(json.dumps({**supplied, "MediaBucket": BUCKET}))
     monkeypatch.setenv("INFRA_OUTPUTS", str(tmp_path / "outputs.json"))
     outputs = deploy.stack_outputs(STAGE)
     assert outputs["MediaBucket"] == BUCKET  # the stack's own win
     assert outputs["DistributionId"] == "supplied-DistributionId"
+    # A supplied value that contradicts the stack is refused, not quietly dropped.
+    (tmp_path / "outputs.json").write_text(json.dumps({**supplied, "MediaBucket": "other"}))
+    with pytest.raises(deploy.DeployError, match="INFRA_OUTPUTS gives MediaBucket"):
+        deploy.stack_outputs(STAGE)
 
 
 @slow
@@ -541,7 +546,9 @@ def test_outputs_command_prints_json_or_stops_with_the_reason(infra, capsys, mon
     assert "make infra STAGE=emulator" in capsys.readouterr().err
     apply()
     capsys.readouterr()
-    (tmp_path / "o.json").write_text(json.dumps(dict.fromkeys(deploy.OUTPUT_KEYS, "x")))
+    has = deploy.stack_outputs(STAGE, complete=False)
+    lacking = dict.fromkeys((k for k in deploy.OUTPUT_KEYS if k not in has), "x")
+    (tmp_path / "o.json").write_text(json.dumps(lacking))
     monkeypatch.setenv("INFRA_OUTPUTS", str(tmp_path / "o.json"))
     assert deploy.main(["outputs", STAGE, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["MediaBucket"] == BUCKET
