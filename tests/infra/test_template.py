@@ -74,7 +74,7 @@ def behaviours(body) -> list[dict]:
 
 
 def test_the_media_bucket_is_private_owner_enforced_encrypted_and_kept(stack):
-    _, body = stack
+    stage, body = stack
     bucket = body["Resources"]["MediaBucket"]
     properties = bucket["Properties"]
     assert properties["PublicAccessBlockConfiguration"] == {
@@ -86,7 +86,9 @@ def test_the_media_bucket_is_private_owner_enforced_encrypted_and_kept(stack):
     }
     [rule] = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
-    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    # Kept through a stack's deletion, unless the stage throws its data away (previews).
+    kept = "Retain" if config.load(stage).keep_data else "Delete"
+    assert (bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"]) == (kept, kept)
     assert "AccessControl" not in properties
     assert "WebsiteConfiguration" not in properties
 
@@ -479,7 +481,7 @@ def test_the_database_is_the_stages_choice(stage):
         assert properties["ManageMasterUserPassword"] is True
         assert properties["StorageEncrypted"] is True
         assert properties["DeletionProtection"] is settings.keep_data
-        assert cluster["DeletionPolicy"] == "Snapshot"
+        assert cluster["DeletionPolicy"] == ("Snapshot" if settings.keep_data else "Delete")
         instance = one(body, "AWS::RDS::DBInstance")["Properties"]
         assert instance["DBInstanceClass"] == "db.serverless"
         assert instance["PubliclyAccessible"] is False
@@ -495,7 +497,7 @@ def test_the_database_is_the_stages_choice(stage):
         assert properties["StorageEncrypted"] is True
         assert properties["PubliclyAccessible"] is False
         assert properties["ManageMasterUserPassword"] is True
-        assert instance["DeletionPolicy"] == "Snapshot"
+        assert instance["DeletionPolicy"] == ("Snapshot" if settings.keep_data else "Delete")
         proxy = one(body, "AWS::RDS::DBProxy")["Properties"]
         assert proxy["RequireTLS"] is True
         assert proxy["Auth"][0]["SecretArn"] == {
@@ -513,7 +515,8 @@ def test_the_database_is_the_stages_choice(stage):
         }
     assert {stage: config.load(stage).database for stage in STAGES} == {
         "dev": "aurora-serverless", "staging": "aurora-serverless",
-        "production": "rds-proxy", "emulator": "aurora-serverless",
+        "production": "rds-proxy", "preview": "aurora-serverless",
+        "emulator": "aurora-serverless",
     }  # fmt: skip
 
 
@@ -798,7 +801,8 @@ def test_every_checked_in_stage_loads():
     assert set(json.loads(config.STAGES_FILE.read_text())) == set(STAGES)
     for stage in STAGES:
         settings = config.load(stage)
-        assert settings.keep_data is True
+        # Previews (every branch stage is made from it) are thrown away with their data.
+        assert settings.keep_data is (stage != "preview")
         assert settings.region == iam_policy.stage_settings(stage)["aws_region"]
         if settings.database == "aurora-serverless":
             assert settings.sizing.min_capacity == 0
