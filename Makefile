@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 STAGE ?= dev
 
-.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy iam-policy infra infra-template infra-lint destroy clean
+.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy rollback iam-policy infra infra-template infra-lint infra-ci ci-lint destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ package: $(VENV)/.created ## Build the Lambda zip for STAGE (default dev) into .
 deploy: $(VENV)/.created ## Build on STAGE's stack outputs, zappa deploy or update, migrate, smoke-test
 	$(PY) -m cms.lambda_build deploy $(STAGE) $(if $(FIRST),--first)
 
+rollback: $(VENV)/.runtime ## Send STAGE's traffic back to the version before the live one, and say which
+	$(PY) -m infra rollback $(STAGE)
+
 iam-policy: $(VENV)/.created ## Print STAGE's IAM policy (also in .build/iam/STAGE.json)
 	$(PY) -m cms.lambda_build iam-policy $(STAGE)
 
@@ -79,6 +82,12 @@ destroy: $(VENV)/.runtime ## Remove STAGE: function and stack (media and databas
 
 infra-lint: $(VENV)/.dev ## cfn-lint and checkov on every stage's template
 	$(PY) -m infra.lint
+
+infra-ci: $(VENV)/.runtime ## Create or update the account's CI stack (GitHub OIDC provider, deploy roles)
+	$(PY) -m infra ci-apply
+
+ci-lint: $(VENV)/.dev ## actionlint on .github/workflows (offline)
+	$(BIN)/actionlint -color=never
 
 lint: $(VENV)/.dev ## Check style with ruff
 	$(BIN)/ruff check .

@@ -81,8 +81,9 @@ class Command:
         return None
 
 
-# What `zappa manage` runs: the deploy (migrate), docs/deploy.md (createsuperuser, a
-# migration rollback), checks, and unlocking a sign-in. Never --settings or --pythonpath
+# What `zappa manage` runs: the deploy (migrate, the release smoke test, a branch stage's
+# demo content), docs/deploy.md (createsuperuser, a migration rollback), checks, and
+# unlocking a sign-in. Never --settings or --pythonpath
 # (they load other code), and never shell, dbshell, loaddata or dumpdata.
 MANAGE_COMMANDS = {
     "migrate": Command(
@@ -104,6 +105,11 @@ MANAGE_COMMANDS = {
     ),
     "clearsessions": Command(),
     "publishing_tick": Command(),
+    # The release's smoke test of a new version, through its own alias (infra.release).
+    "release_smoke": Command(),
+    # A branch stage's demo content (make deploy STAGE=pr-…): content only, never the
+    # demo users (their passwords would be printed to the function's log).
+    "seed_demo": Command(flags={"--force", "--content-only"}, required={"--content-only"}),
     "axes_reset_username": Command(positional=USERNAME, most=20),
 }
 

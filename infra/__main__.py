@@ -1,4 +1,6 @@
-"""``python -m infra COMMAND STAGE``: template (no AWS), apply, destroy, outputs."""
+"""``python -m infra COMMAND STAGE``: template (no AWS), apply, destroy, outputs; rollback
+and release (blue/green, infra.release); ci-template and ci-apply (the account's CI
+deploy stack, infra.ci)."""
 
 import sys
 
@@ -10,8 +12,16 @@ def main(argv=None) -> int:
         from infra.template import main as run
     elif command in ("apply", "destroy", "outputs"):
         from infra.deploy import main as run
+    elif command in ("release", "rollback"):
+        from infra.release import main as run
+    elif command in ("ci-template", "ci-apply"):
+        from infra.ci import main as run
     else:
-        print("usage: python -m infra {template,apply,destroy,outputs} STAGE", file=sys.stderr)
+        print(
+            "usage: python -m infra {template,apply,destroy,outputs,release,rollback,"
+            "ci-template,ci-apply} [STAGE]",
+            file=sys.stderr,
+        )
         return 2
     return run(argv)
 

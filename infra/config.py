@@ -13,7 +13,11 @@ stages.json, one entry per stage of zappa_settings.json:
   ``hosted_zone``: the Route 53 zone holding ``domain`` (null: looked up at apply time);
 - ``alarm_email``: an address the alarm topic mails (null: subscribe yourself);
 - ``keep_data``: true keeps the media bucket and the database (with a final snapshot)
-  when the stack is deleted or a change would replace them.
+  when the stack is deleted or a change would replace them;
+- ``release`` (optional): how a deploy moves traffic to a new version (infra.release):
+  ``steps``, the percentages of requests the new version gets in turn, ending at 100
+  (``[100]``, the default: all at once after its smoke test), and ``step_seconds``, how
+  long each step is watched (the stage's alarms) before the next.
 
 Standard library only: cms/lambda_build.py runs before any dependency is installed.
 """
@@ -67,7 +71,8 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 
 STAGE_KEYS = {"database", "aurora", "rds_proxy", "domain", "hosted_zone", "alarm_email",
-              "keep_data"}  # fmt: skip
+              "keep_data", "release"}  # fmt: skip
+RELEASE_KEYS = {"steps", "step_seconds"}
 SIZING_KEYS = {
     "aurora": {"min_capacity", "max_capacity", "seconds_until_auto_pause"},
     "rds_proxy": {"instance_class", "allocated_storage", "multi_az"},
@@ -241,6 +246,15 @@ class RdsProxy:
 
 
 @dataclass(frozen=True)
+class Release:
+    """How a deploy shifts the live alias to a new version: ``steps`` percentages in
+    turn (the last is 100), each watched for ``step_seconds``."""
+
+    steps: tuple[int, ...] = (100,)
+    step_seconds: int = 0
+
+
+@dataclass(frozen=True)
 class Stage:
     name: str
     project: str
@@ -252,6 +266,7 @@ class Stage:
     alarm_email: str | None
     keep_data: bool
     xray: bool
+    release: Release = Release()
 
     @property
     def names(self) -> Names:
@@ -354,6 +369,33 @@ def _sizing(stage: str, kind: str, entry: dict) -> Aurora | RdsProxy:
     return RdsProxy(sizing["instance_class"], storage, sizing["multi_az"])
 
 
+def _release(stage: str, entry: dict) -> Release:
+    where = f"{STAGES_FILE.name}: stage {stage!r}: release"
+    value = entry.get("release")
+    if value is None:
+        return Release()
+    if not isinstance(value, dict) or (unknown := set(value) - RELEASE_KEYS):
+        raise ConfigError(
+            f'{where} must be an object with {sorted(RELEASE_KEYS)}, e.g. '
+            '{"steps": [10, 50, 100], "step_seconds": 120}'
+        )
+    steps = value.get("steps", [100])
+    if (
+        not isinstance(steps, list)
+        or not steps
+        or any(isinstance(s, bool) or not isinstance(s, int) or not 1 <= s <= 100 for s in steps)
+        or steps != sorted(set(steps))
+        or steps[-1] != 100
+    ):
+        raise ConfigError(
+            f"{where}.steps is {steps!r}; list increasing whole percentages from 1 to 100 "
+            "that end at 100, e.g. [10, 50, 100] (or [100]: all at once)"
+        )
+    seconds = _number(stage, "release.step_seconds", value.get("step_seconds", 0), 0, 3600,
+                      integer=True)  # fmt: skip
+    return Release(tuple(steps), seconds)
+
+
 def _optional_text(stage, entry, key, pattern, example) -> str | None:
     value = entry.get(key)
     if value is None:
@@ -419,6 +461,7 @@ def load(stage: str, stages_file: Path = STAGES_FILE, settings_file: Path = SETT
         alarm_email=_optional_text(stage, entry, "alarm_email", EMAIL, '"ops@example.com"'),
         keep_data=keep,
         xray=bool(zappa.get("xray_tracing")),
+        release=_release(stage, entry),
     )
 
 
