@@ -374,7 +374,7 @@ def _release(stage: str, entry: dict) -> Release:
     value = entry.get("release")
     if value is None:
         return Release()
-    if not isinstance(value, dict) or (unknown := set(value) - RELEASE_KEYS):
+    if not isinstance(value, dict) or set(value) - RELEASE_KEYS:
         raise ConfigError(
             f'{where} must be an object with {sorted(RELEASE_KEYS)}, e.g. '
             '{"steps": [10, 50, 100], "step_seconds": 120}'
