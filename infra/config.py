@@ -376,7 +376,7 @@ def _release(stage: str, entry: dict) -> Release:
         return Release()
     if not isinstance(value, dict) or set(value) - RELEASE_KEYS:
         raise ConfigError(
-            f'{where} must be an object with {sorted(RELEASE_KEYS)}, e.g. '
+            f"{where} must be an object with {sorted(RELEASE_KEYS)}, e.g. "
             '{"steps": [10, 50, 100], "step_seconds": 120}'
         )
     steps = value.get("steps", [100])
