@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 STAGE ?= dev
 
-.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy rollback iam-policy infra infra-template infra-lint infra-ci ci-lint destroy clean
+.PHONY: help run run-lambda test test-slow bench lint format check requirements package deploy rollback iam-policy infra infra-template infra-lint infra-ci branch-stage ci-lint destroy clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -77,11 +77,14 @@ infra-template: $(VENV)/.runtime ## Write STAGE's CloudFormation template(s) to 
 infra: $(VENV)/.runtime ## Create or update STAGE's stack: change-set preview, then apply
 	$(PY) -m infra apply $(STAGE)
 
-destroy: $(VENV)/.runtime ## Remove STAGE: function and stack (media and database kept unless DELETE_DATA=1)
+destroy: $(VENV)/.runtime ## Remove STAGE: function and stack (media and database kept unless DELETE_DATA=1; a branch stage keeps nothing)
 	$(PY) -m infra destroy $(STAGE) $(if $(DELETE_DATA),--delete-data)
 
 infra-lint: $(VENV)/.dev ## cfn-lint and checkov on every stage's template
 	$(PY) -m infra.lint
+
+branch-stage: $(VENV)/.created ## Print the stage of BRANCH (a pull request number or git branch; default: the current branch)
+	@$(PY) -m infra.config branch-stage "$(or $(BRANCH),$(shell git branch --show-current))"
 
 infra-ci: $(VENV)/.runtime ## Create or update the account's CI stack (GitHub OIDC provider, deploy roles)
 	$(PY) -m infra ci-apply

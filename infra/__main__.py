@@ -1,6 +1,6 @@
 """``python -m infra COMMAND STAGE``: template (no AWS), apply, destroy, outputs; rollback
 and release (blue/green, infra.release); ci-template and ci-apply (the account's CI
-deploy stack, infra.ci)."""
+deploy stack, infra.ci); branch-stage REF (the stage of a pull request or git branch)."""
 
 import sys
 
@@ -16,10 +16,12 @@ def main(argv=None) -> int:
         from infra.release import main as run
     elif command in ("ci-template", "ci-apply"):
         from infra.ci import main as run
+    elif command == "branch-stage":
+        from infra.config import main as run
     else:
         print(
             "usage: python -m infra {template,apply,destroy,outputs,release,rollback,"
-            "ci-template,ci-apply} [STAGE]",
+            "ci-template,ci-apply,branch-stage} [STAGE]",
             file=sys.stderr,
         )
         return 2
