@@ -90,7 +90,7 @@ infra-ci: $(VENV)/.runtime ## Create or update the account's CI stack (GitHub OI
 	$(PY) -m infra ci-apply
 
 ci-lint: $(VENV)/.dev ## actionlint on .github/workflows (offline)
-	$(BIN)/actionlint -color=never
+	$(BIN)/actionlint -no-color
 
 lint: $(VENV)/.dev ## Check style with ruff
 	$(BIN)/ruff check .
