@@ -232,7 +232,11 @@ class Names:
             "CloudFront origin access control": {self.origin_access_control},
             "CloudFront cache policy": {self.cache_policy},
             "CloudFront origin request policy": {self.origin_request_policy},
-            "CloudFront response headers policy": {f"{self.stack}-media-documents"},
+            # infra.template names them ${AWS::StackName}-media and -media-documents.
+            "CloudFront response headers policy": {
+                f"{self.stack}-media",
+                f"{self.stack}-media-documents",
+            },
         }
 
     def limits(self) -> dict[str, tuple[str, int]]:
