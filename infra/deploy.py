@@ -212,11 +212,15 @@ def check_ours(stack: dict | None, settings: config.Stage, what: str) -> None:
     wanted = {"project": settings.project, "stage": settings.name}
     if {k: tags.get(k) for k in wanted} != wanted:
         said = ", ".join(f"{k}={tags.get(k)!r}" for k in wanted)
+        rename = (
+            "A branch stage's name comes from its branch: rename the branch"
+            if config.is_branch_stage(settings.name)
+            else "Choose another stage name (zappa_settings.json and infra/stages.json)"
+        )
         raise DeployError(
             f"Stage name clash: the {what} {stack['StackName']} exists but is not "
             f"{settings.project}'s {settings.name} stage (its tags say {said}). Nothing was "
-            "changed. Choose another stage name (zappa_settings.json and infra/stages.json), "
-            "or deploy in another account or region"
+            f"changed. {rename}, or deploy in another account or region"
         )
 
 

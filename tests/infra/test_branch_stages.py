@@ -232,6 +232,14 @@ def test_a_branch_stages_template_and_policy_name_only_its_own_resources():
         assert "preview" not in policy
 
 
+def test_a_clash_with_a_foreign_stack_tells_a_branch_stage_to_rename_the_branch():
+    stage = config.load("pr-3")
+    foreign = {"StackName": stage.names.stack, "Tags": tags_of("pr-3")[:1]}
+    with pytest.raises(deploy.DeployError, match="comes from its branch: rename the branch"):
+        deploy.check_ours(foreign, stage, "stack")
+    deploy.check_ours({"StackName": stage.names.stack, "Tags": tags_of("pr-3")}, stage, "stack")
+
+
 def test_the_command_line_prints_the_stage_of_a_branch():
     def run(*args):
         return subprocess.run(
