@@ -57,6 +57,12 @@ AWS_REQUIRES_ANY_RESOURCE = frozenset(
 # A stage name that slugifies to itself: Zappa names the function
 # slugify(project_name-stage), so "dev_1" and "dev-1" would be one function.
 STAGE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Branch stages (docs/branch-stages.md): ``pr-<number>`` for a pull request, or
+# ``br-<slug>-<6 hex of sha256(branch)>`` for any git branch (infra.config.branch_stage
+# makes them). They are listed in no settings file: each is this committed stage's settings
+# under its own name, so a stage per branch needs no commit.
+BRANCH_TEMPLATE = "preview"
+BRANCH_STAGE = re.compile(r"^(?:pr-[1-9][0-9]*|br-(?:[a-z0-9]+-)*[0-9a-f]{6})$")
 CHECKS = {
     "stage": STAGE_NAME,
     "function_name": re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
@@ -134,10 +140,39 @@ HOW_TO_SUPPLY = {
 }
 
 
+def is_branch_stage(stage: str) -> bool:
+    """Whether ``stage`` is a branch stage's name (made from BRANCH_TEMPLATE, listed
+    nowhere); a committed stage may not have such a name (stage_settings refuses it)."""
+    return bool(BRANCH_STAGE.match(stage))
+
+
 def stage_settings(stage: str, settings_file: Path = SETTINGS_FILE) -> dict:
     """The stage's settings with ``extends`` resolved as Zappa's CLI resolves them (each
-    key of the extending stage replaces the extended one's, dicts included)."""
+    key of the extending stage replaces the extended one's, dicts included). A branch
+    stage gets BRANCH_TEMPLATE's, tagged with its own name (``tags.stage``: make destroy
+    proves nothing so tagged remains) and with its name in SITE_NAME."""
     everything = json.loads(Path(settings_file).read_text())
+    if not is_branch_stage(stage):
+        return _resolve(stage, everything, settings_file)
+    if stage in everything:
+        raise PolicyInputError(
+            f"Stage {stage!r} in {Path(settings_file).name} has a branch stage's name (pr-<number> "
+            f"or br-…-<hash>: made from {BRANCH_TEMPLATE!r}, never listed); rename it"
+        )
+    resolved = json.loads(json.dumps(_resolve(BRANCH_TEMPLATE, everything, settings_file)))
+    resolved["tags"] = {**resolved.get("tags", {}), "stage": stage}
+    env = resolved.setdefault("aws_environment_variables", {})
+    site_name = env.get("SITE_NAME", resolved["project_name"])
+    template_mark = f"({BRANCH_TEMPLATE})"
+    env["SITE_NAME"] = (
+        site_name.replace(template_mark, f"({stage})")
+        if template_mark in site_name
+        else f"{site_name} ({stage})"
+    )
+    return resolved
+
+
+def _resolve(stage: str, everything: dict, settings_file) -> dict:
     seen = []
     resolved: dict = {}
     while stage:

@@ -19,12 +19,18 @@ stages.json, one entry per stage of zappa_settings.json:
   (``[100]``, the default: all at once after its smoke test), and ``step_seconds``, how
   long each step is watched (the stage's alarms) before the next.
 
+Branch stages (docs/branch-stages.md) are in neither file: ``branch_stage(ref)`` names
+one after a pull request or git branch, and it gets BRANCH_TEMPLATE's entry of both
+files under its own name (``cms.iam_policy.stage_settings``, ``load``).
+
 Standard library only: cms/lambda_build.py runs before any dependency is installed.
 """
 
 import hashlib
 import json
 import re
+import sys
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +83,16 @@ SIZING_KEYS = {
     "aurora": {"min_capacity", "max_capacity", "seconds_until_auto_pause"},
     "rds_proxy": {"instance_class", "allocated_storage", "multi_az"},
 }
+
+
+# The committed stage every branch stage is made from, and what a branch stage's name
+# looks like (the rule lives in cms.iam_policy, which resolves the settings).
+BRANCH_TEMPLATE = iam_policy.BRANCH_TEMPLATE
+is_branch_stage = iam_policy.is_branch_stage
+# A pull request: "123", "#123", "pr-123", "pull/123", "refs/pull/123/merge" (GitHub's
+# refs). A branch literally named with digits only is spelled refs/heads/123.
+PULL_REQUEST = re.compile(r"^(?:#|pr-|(?:refs/)?pull/)?0*([1-9][0-9]*)(?:/(?:merge|head))?$")
+BRANCH_HASH_LENGTH = 6
 
 
 class ConfigError(ValueError):
@@ -207,6 +223,20 @@ class Names:
                 self.media_bucket("0" * ACCOUNT_ID_LENGTH),
                 self.deployment_bucket("0" * ACCOUNT_ID_LENGTH),
             },
+            # Log groups are named after the functions, so they clash when those do; the
+            # rest hold one name of the stage each (a clash needs equal stage names).
+            "log group": {f"/aws/lambda/{self.function}", f"/aws/lambda/{self.purge_function}"},
+            "RDS subnet group": {self.database_subnet_group},
+            "EventBridge rule": {self.tick_rule},
+            "CloudFront function": {self.host_function},
+            "CloudFront origin access control": {self.origin_access_control},
+            "CloudFront cache policy": {self.cache_policy},
+            "CloudFront origin request policy": {self.origin_request_policy},
+            # infra.template names them ${AWS::StackName}-media and -media-documents.
+            "CloudFront response headers policy": {
+                f"{self.stack}-media",
+                f"{self.stack}-media-documents",
+            },
         }
 
     def limits(self) -> dict[str, tuple[str, int]]:
@@ -295,6 +325,43 @@ def check_stage_name(stage: str, project: str) -> None:
     ]
     if too_long:
         raise ConfigError(f"{where} is too long: {'; '.join(too_long)}; choose a shorter name")
+
+
+def stage_budget(project: str) -> int:
+    """The longest stage name whose every derived name fits its AWS limit (the media and
+    package buckets, 63 characters with a 12-digit account id, are the tightest)."""
+    probe = "x"
+    return min(
+        limit - len(name) + len(probe) for name, limit in Names(project, probe).limits().values()
+    )
+
+
+def branch_stage(ref: str | int, settings_file: Path = SETTINGS_FILE) -> str:
+    """The branch stage of a pull request (a number, ``#123``, ``refs/pull/123/merge``:
+    ``pr-123``) or of any git branch name (``feature/Log-in`` and ``refs/heads/feature/
+    Log-in``: ``br-feature-log-in-<6 hex of sha256 of the name>``). The slug is the name
+    folded to ASCII lower case, every other run of characters one hyphen, cut so that every
+    AWS name of the stage fits; the hash keeps two branches whose slugs agree apart."""
+    project = iam_policy.stage_settings(BRANCH_TEMPLATE, settings_file)["project_name"]
+    budget = stage_budget(project)
+    text = str(ref).strip()
+    if number := PULL_REQUEST.match(text):
+        stage = f"pr-{number[1]}"
+        if len(stage) > budget:
+            raise ConfigError(
+                f"Pull request {text!r}: {stage!r} is longer than {budget} characters"
+            )
+        return stage
+    branch = text.removeprefix("refs/heads/")
+    if not branch:
+        raise ConfigError(
+            f"{ref!r} names no branch: pass a pull request number or a git branch name"
+        )
+    digest = hashlib.sha256(branch.encode("utf-8", "surrogatepass")).hexdigest()
+    folded = unicodedata.normalize("NFKD", branch).encode("ascii", "ignore").decode().lower()
+    room = budget - len("br-") - len("-") - BRANCH_HASH_LENGTH
+    slug = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:room].rstrip("-")
+    return "-".join(filter(None, ("br", slug, digest[:BRANCH_HASH_LENGTH])))
 
 
 def check_distinct(stage: str, project: str, others) -> None:
@@ -413,20 +480,32 @@ def load(stage: str, stages_file: Path = STAGES_FILE, settings_file: Path = SETT
     try:
         zappa = iam_policy.stage_settings(stage, settings_file)
     except iam_policy.PolicyInputError as exc:
+        if is_branch_stage(stage):
+            raise ConfigError(str(exc)) from exc
         raise ConfigError(
             f"Stage {stage!r} is not in {Path(settings_file).name}; add it there (and to "
-            f"{Path(stages_file).name}) or use one of: {', '.join(stage_list(settings_file))}"
+            f"{Path(stages_file).name}), use one of: {', '.join(stage_list(settings_file))}, "
+            "or a branch stage (pr-<number>; python -m infra.config branch-stage BRANCH "
+            "names a branch's)"
         ) from exc
     project = zappa["project_name"]
     check_stage_name(stage, project)
     check_distinct(stage, project, stage_list(settings_file))
     everything = json.loads(Path(stages_file).read_text())
     where = f"{Path(stages_file).name}: stage {stage!r}"
-    if stage not in everything:
+    # A branch stage has its template's entry (branch stages are listed nowhere).
+    listed = BRANCH_TEMPLATE if is_branch_stage(stage) else stage
+    if is_branch_stage(stage) and stage in everything:
         raise ConfigError(
-            f'{where} is missing: every stage of zappa_settings.json needs an entry (copy "dev"\'s)'
+            f"{where} has a branch stage's name (made from {BRANCH_TEMPLATE!r}, never "
+            "listed): remove or rename the entry"
         )
-    entry = everything[stage]
+    if listed not in everything:
+        raise ConfigError(
+            f"{Path(stages_file).name}: stage {listed!r} is missing: every stage of "
+            'zappa_settings.json needs an entry (copy "dev"\'s)'
+        )
+    entry = everything[listed]
     if unknown := set(entry) - STAGE_KEYS:
         raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(STAGE_KEYS)}")
     kind = entry.get("database")
@@ -475,3 +554,22 @@ def names(stage: str, settings_file: Path = SETTINGS_FILE) -> Names:
     project = iam_policy.stage_settings(stage, settings_file)["project_name"]
     check_stage_name(stage, project)
     return Names(project, stage)
+
+
+def main(argv=None) -> int:
+    """``python -m infra.config branch-stage REF``: print the branch stage of a pull
+    request number or a git branch name (CI and people name stages with it)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 2 or argv[0] != "branch-stage":
+        print("usage: python -m infra.config branch-stage PULL_REQUEST_OR_BRANCH", file=sys.stderr)
+        return 2
+    try:
+        print(branch_stage(argv[1]))
+    except (ConfigError, iam_policy.PolicyInputError) as exc:
+        print(f"[infra] STOPPED: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

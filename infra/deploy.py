@@ -15,7 +15,10 @@ media bucket, the database, the secrets, the network holding the database) unles
 
 ``destroy`` undeploys the function (Zappa), deletes the stack and the certificate stack,
 and then proves that nothing tagged with the stage is left, other than the data it keeps
-unless asked (``--delete-data``).
+unless asked (``--delete-data``). A stage with ``keep_data`` off (a branch stage, made
+from ``preview``: docs/branch-stages.md) keeps nothing: its media bucket is emptied so
+that the stack can delete it, and its secrets are deleted at once rather than after
+Secrets Manager's recovery window, so that the same stage can be made again.
 
 Runs from the project's virtualenv (boto3 and troposphere are runtime requirements) or
 the build's (cms.lambda_build calls ``python -m infra outputs STAGE --json`` there);
@@ -209,11 +212,15 @@ def check_ours(stack: dict | None, settings: config.Stage, what: str) -> None:
     wanted = {"project": settings.project, "stage": settings.name}
     if {k: tags.get(k) for k in wanted} != wanted:
         said = ", ".join(f"{k}={tags.get(k)!r}" for k in wanted)
+        rename = (
+            "A branch stage's name comes from its branch: rename the branch"
+            if config.is_branch_stage(settings.name)
+            else "Choose another stage name (zappa_settings.json and infra/stages.json)"
+        )
         raise DeployError(
             f"Stage name clash: the {what} {stack['StackName']} exists but is not "
             f"{settings.project}'s {settings.name} stage (its tags say {said}). Nothing was "
-            "changed. Choose another stage name (zappa_settings.json and infra/stages.json), "
-            "or deploy in another account or region"
+            f"changed. {rename}, or deploy in another account or region"
         )
 
 
@@ -948,8 +955,10 @@ def destroy(stage: str, delete_data: bool = False, *, settings=None, template=No
         # Zappa's package bucket goes with the stack, whose deletion needs it empty.
         packages = names.deployment_bucket(account)
         log(f"{packages}: emptied ({empty_bucket(packages, settings.region)} object versions)")
-        if delete_data:
+        if delete_data and settings.keep_data:
             drop_data(cf, settings, stack, template)
+        if delete_data or not settings.keep_data:
+            # CloudFormation deletes only an empty bucket (DeletionPolicy Delete).
             log(f"{bucket}: emptied ({empty_bucket(bucket, settings.region)} object versions)")
         unprotect_database(settings, owned_physical_ids(cf, stack))
         started = time.time()
@@ -966,7 +975,30 @@ def destroy(stage: str, delete_data: bool = False, *, settings=None, template=No
         certificate_cf.delete_stack(StackName=certificate_stack["StackId"])
         wait(certificate_cf, certificate_stack["StackId"], "DELETE", started)
         log(f"{names.certificate_stack}: deleted")
-    return report_remains(settings, account, delete_data)
+    if not settings.keep_data:
+        purge_deleted_secrets(settings)
+    # A stage that keeps no data has no "kept data": whatever is left is a leftover.
+    return report_remains(settings, account, delete_data or not settings.keep_data)
+
+
+def purge_deleted_secrets(settings: config.Stage) -> None:
+    """For a stage that keeps no data: its secrets that the stack's deletion scheduled for
+    deletion go now. Secrets Manager keeps a deleted secret's name for its recovery window
+    (7 to 30 days), and apply cannot create the stage's secrets while it does
+    (check_leftover_secrets): a pull request closed and reopened would be stuck."""
+    from botocore.exceptions import ClientError
+
+    secrets = client("secretsmanager", settings.region)
+    for name in (settings.names.django_secret, settings.names.origin_verify_secret):
+        try:
+            secret = secrets.describe_secret(SecretId=name)
+        except ClientError as exc:
+            if _error_code(exc) == "ResourceNotFoundException":
+                continue
+            raise
+        if secret.get("DeletedDate"):
+            secrets.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
+            log(f"{name}: deleted now, not after the recovery window (the stage keeps no data)")
 
 
 def unprotect_database(settings: config.Stage, owned: set[str]) -> None:

@@ -663,3 +663,40 @@ def test_destroy_undeploys_the_function_with_zappa_first(infra, capsys):
     groups = client("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{function}")
     assert groups["logGroups"] == []
     assert result["remaining"] == []
+
+
+@slow
+def test_destroy_of_a_stage_that_keeps_no_data_leaves_none_and_frees_its_secret_names(
+    infra, capsys
+):
+    """keep_data off (preview, every branch stage): no DELETE_DATA needed, nothing kept."""
+    apply(keep_data=False)
+    client("s3").put_object(Bucket=BUCKET, Key="media/a.txt", Body=b"a")
+    # The secrets as CloudFormation leaves them once it deletes the stack (moto's stack
+    # makes none): scheduled for deletion, their names taken for the recovery window.
+    sm = client("secretsmanager")
+    for name in (names().django_secret, names().origin_verify_secret):
+        arn = sm.create_secret(Name=name, SecretString="{}", Tags=deploy.stage_tags(settings()))
+        sm.delete_secret(SecretId=arn["ARN"], RecoveryWindowInDays=7)
+    result = deploy.destroy(STAGE, settings=settings(keep_data=False), template=stand_in.module())
+    printed = capsys.readouterr().out
+    assert result == {"kept": [], "remaining": []}
+    assert f"{BUCKET}: emptied (1 object versions)" in printed
+    assert "data no longer kept (DELETE_DATA)" not in printed  # no template change needed
+    assert not bucket_exists()
+    assert client("rds").describe_db_instances()["DBInstances"] == []
+    for name in (names().django_secret, names().origin_verify_secret):
+        with pytest.raises(sm.exceptions.ResourceNotFoundException):
+            sm.describe_secret(SecretId=name)
+        assert f"{name}: deleted now, not after the recovery window" in printed
+
+
+def test_a_branch_stage_loads_and_a_stage_that_keeps_data_keeps_its_scheduled_secrets(infra):
+    """The branch stage is deploy's like any other (load_stage); a stage that keeps data
+    leaves a deleted secret to its recovery window (it can still be restored)."""
+    assert deploy.load_stage("pr-9").names.stack == "lambda-cms-pr-9-infra"
+    sm = client("secretsmanager")
+    arn = sm.create_secret(Name=names().django_secret, SecretString="{}")["ARN"]
+    sm.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    deploy.destroy(STAGE, settings=settings())
+    assert sm.describe_secret(SecretId=arn)["DeletedDate"]

@@ -56,3 +56,44 @@ def test_refuses_to_run_without_debug(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo", stdout=StringIO())
     assert counts() == [0, 0, 0, 0, 0, 0]
+
+
+def test_content_only_makes_the_site_without_any_sign_in_or_password(settings, client):
+    settings.DEBUG = False  # as on a branch stage: make deploy runs it with --force
+    out = StringIO()
+    call_command("seed_demo", "--force", "--content-only", stdout=out)
+    printed = out.getvalue()
+    assert "password" not in printed.lower()
+    assert "No sign-in was created" in printed
+    # One user, the system author, who cannot sign in by any way.
+    [author] = User.objects.all()
+    assert (author.username, author.is_active, author.is_staff, author.is_superuser) == (
+        "demo-content",
+        False,
+        False,
+        False,
+    )
+    assert not author.has_usable_password()
+    assert set(Article.objects.values_list("author", flat=True)) == {author.pk}
+    assert set(Image.objects.values_list("uploaded_by", flat=True)) == {None}
+    states = {a.status for a in Article.objects.all()}
+    assert states == {Status.DRAFT, Status.SCHEDULED, Status.PUBLISHED, Status.EXPIRED}
+    for url in ("/", "/articles/", "/articles/welcome/", "/categories/news/", "/about/team/"):
+        assert client.get(url).status_code == 200, url
+    assert "Demo author" in client.get("/articles/welcome/").content.decode()
+    for username in ("demo-content", "admin", "editor"):
+        response = client.post("/admin/login/", {"username": username, "password": ""})
+        assert response.status_code == 200  # the form again: not signed in
+    # Idempotent like the full seed.
+    before = counts()
+    again = StringIO()
+    call_command("seed_demo", "--force", "--content-only", stdout=again)
+    assert counts() == before
+    assert "0 rows created" in again.getvalue()
+
+
+def test_content_only_still_needs_debug_or_force(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", "--content-only", stdout=StringIO())
+    assert counts() == [0, 0, 0, 0, 0, 0]

@@ -7,6 +7,11 @@ are drawn with Pillow and written through ``default_storage``.
 Creates three sign-ins for the admin (``admin``, ``editor``, ``publisher``) with random
 passwords, printed once when each user is created. Needs DEBUG on unless ``--force``.
 Settings used: DEBUG, the default storage, the database.
+
+``--content-only`` (branch stages: docs/branch-stages.md) creates no sign-in and prints
+no password: the content is credited to one system user, ``demo-content``, who cannot
+sign in (unusable password, inactive, not staff). Whoever reviews the stage makes their
+own sign-in (``zappa manage STAGE createsuperuser`` is interactive; see the docs).
 """
 
 import io
@@ -40,6 +45,9 @@ CATEGORIES = [
     ("Guides", "guides", "How to get things done, step by step."),
     ("Engineering", "engineering", "How the site is built and run."),
 ]
+
+# --content-only: the author of every row it creates; nobody can sign in as it.
+CONTENT_USER = ("demo-content", "Demo author", "Demo content for a preview of the site.")
 
 TAGS = ["Serverless", "Django", "AWS", "Editorial", "Performance"]
 
@@ -239,29 +247,70 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Run even when DEBUG is off (not advised)."
         )
         parser.add_argument(
+            "--content-only",
+            action="store_true",
+            help="No sign-ins and no printed passwords: content by a system user who "
+            "cannot sign in (branch stages).",
+        )
+        parser.add_argument(
             "--admin-url",
             default="http://127.0.0.1:8000/admin/",
             help="Where the printed sign-in instructions point.",
         )
 
-    def handle(self, *args, force=False, admin_url="http://127.0.0.1:8000/admin/", **options):
+    def handle(
+        self,
+        *args,
+        force=False,
+        content_only=False,
+        admin_url="http://127.0.0.1:8000/admin/",
+        **options,
+    ):
         if not settings.DEBUG and not force:
             raise CommandError(
-                "seed_demo creates demo users with printed passwords, so it runs only with "
-                "DEBUG on. Pass --force to run it anyway."
+                "seed_demo adds demo content (and, without --content-only, demo users with "
+                "printed passwords), so it runs only with DEBUG on. Pass --force to run it "
+                "anyway."
             )
         now = timezone.now().replace(second=0, microsecond=0)
         self.created = 0
         with transaction.atomic():
-            passwords = self._users()
-            users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
+            if content_only:
+                author = self._content_user()
+                users = dict.fromkeys((u[0] for u in USERS), author)
+                uploader = None
+            else:
+                passwords = self._users()
+                usernames = [u[0] for u in USERS]
+                users = {u.username: u for u in User.objects.filter(username__in=usernames)}
+                uploader = users["admin"]
             categories = self._categories()
             tags = self._tags()
-            images = self._images(users["admin"])
+            images = self._images(uploader)
             self._articles(now, users, categories, tags, images)
             self._pages(now, users["publisher"])
         self.stdout.write(f"Demo content: {self.created} rows created.")
-        self._print_logins(passwords, admin_url)
+        if content_only:
+            self.stdout.write("No sign-in was created (--content-only).")
+        else:
+            self._print_logins(passwords, admin_url)
+
+    def _content_user(self) -> User:
+        username, display_name, bio = CONTENT_USER
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(
+                username=username,
+                display_name=display_name,
+                bio=bio,
+                is_active=False,
+                is_staff=False,
+                is_superuser=False,
+            )
+            user.set_unusable_password()
+            user.save()
+            self.created += 1
+        return user
 
     def _users(self) -> dict[str, str]:
         passwords = {}
