@@ -939,7 +939,9 @@ def build(repository: str) -> Template:
     return t
 
 
-def write(repository: str, directory: Path = OUTPUT_DIR) -> Path:
+def write(repository: str, directory: Path | None = None) -> Path:
+    """The CI stack's YAML in ``directory`` (default .build/infra/); no AWS call."""
+    directory = directory or OUTPUT_DIR
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "ci.yaml"
     path.write_text(build(repository).to_yaml())
