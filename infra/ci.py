@@ -192,9 +192,17 @@ class Scope:
         return {self.match: {f"{key}/stage": self.stage}}
 
 
+# The statements are laid out by hand (one action list per statement, verbs on a line)
+# so that a reviewer reads them as IAM shows them.
+# fmt: off
+def _actions(service: str, verbs: str) -> list[str]:
+    """``_actions("s3", "GetObject PutObject")``: ["s3:GetObject", "s3:PutObject"]."""
+    return [f"{service}:{verb}" for verb in verbs.split()]
+
+
 def _statement(sid, actions, resources, condition=None, effect="Allow") -> dict:
     statement = {"Sid": sid, "Effect": effect, "Action": sorted(actions),
-                 "Resource": resources if resources == "*" else list(resources)}  # fmt: skip
+                 "Resource": resources if resources == "*" else list(resources)}
     if condition:
         statement["Condition"] = condition
     return statement
@@ -203,30 +211,26 @@ def _statement(sid, actions, resources, condition=None, effect="Allow") -> dict:
 def deploy_statements(scope: Scope) -> list[dict]:
     """What ``make deploy`` and ``make rollback`` do to one stage (cms/lambda_build.py,
     infra/release.py, and the Zappa commands they run)."""
-    stack_actions = {
-        "cloudformation:CreateChangeSet", "cloudformation:DeleteChangeSet",
-        "cloudformation:DescribeChangeSet", "cloudformation:ExecuteChangeSet",
-        "cloudformation:ListChangeSets", "cloudformation:CreateStack",
-        "cloudformation:UpdateStack", "cloudformation:DescribeStacks",
-        "cloudformation:DescribeStackEvents", "cloudformation:DescribeStackResource",
-        "cloudformation:DescribeStackResources", "cloudformation:ListStackResources",
-        "cloudformation:GetTemplate", "cloudformation:GetTemplateSummary",
-    }  # fmt: skip
-    function_actions = {
-        "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:CreateFunction",
-        "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
-        "lambda:PublishVersion", "lambda:ListVersionsByFunction", "lambda:GetAlias",
-        "lambda:CreateAlias", "lambda:UpdateAlias", "lambda:ListAliases",
-        "lambda:InvokeFunction", "lambda:AddPermission", "lambda:RemovePermission",
-        "lambda:GetPolicy", "lambda:TagResource", "lambda:ListTags",
-        "lambda:ListFunctionUrlConfigs",
-    }  # fmt: skip
+    stack_actions = _actions(
+        "cloudformation",
+        "CreateChangeSet DeleteChangeSet DescribeChangeSet ExecuteChangeSet ListChangeSets "
+        "CreateStack UpdateStack DescribeStacks DescribeStackEvents DescribeStackResource "
+        "DescribeStackResources ListStackResources GetTemplate GetTemplateSummary",
+    )
+    function_actions = _actions(
+        "lambda",
+        "GetFunction GetFunctionConfiguration CreateFunction UpdateFunctionCode "
+        "UpdateFunctionConfiguration PublishVersion ListVersionsByFunction GetAlias "
+        "CreateAlias UpdateAlias ListAliases InvokeFunction AddPermission RemovePermission "
+        "GetPolicy TagResource ListTags ListFunctionUrlConfigs",
+    )
     if scope.branches:
-        stack_actions |= {"cloudformation:DeleteStack",
-                          "cloudformation:UpdateTerminationProtection"}  # fmt: skip
-        function_actions |= {"lambda:DeleteFunction", "lambda:DeleteAlias"}
+        stack_actions += _actions("cloudformation", "DeleteStack UpdateTerminationProtection")
+        function_actions += _actions("lambda", "DeleteFunction DeleteAlias")
     mapping = {"ArnLike": {"lambda:FunctionArn": scope.functions}}
-    statements = [
+    apis = f"{P}:apigateway:{scope.region}::/restapis"
+    role = [f"{P}:iam::{ACCOUNT}:role/{scope.function}"]
+    return [
         # The stage's stack (outputs, the ApiDomain parameter) and Zappa's API stack.
         # CloudFormation acts with these credentials: it can do no more than they can.
         _statement("TheStagesStacks", stack_actions, scope.stacks),
@@ -237,110 +241,53 @@ def deploy_statements(scope: Scope) -> list[dict]:
             if scope.branches
             else [_statement("OldVersions", ["lambda:DeleteFunction"], [scope.functions[1]])]
         ),
-        _statement(
-            "EventSourcesOfTheFunction",
-            ["lambda:CreateEventSourceMapping"],
-            "*",
-            mapping,
-        ),
+        _statement("EventSourcesOfTheFunction", ["lambda:CreateEventSourceMapping"], "*",
+                   mapping),
         _statement(
             "ChangeEventSourcesOfTheFunction",
-            [
-                "lambda:GetEventSourceMapping",
-                "lambda:UpdateEventSourceMapping",
-                "lambda:DeleteEventSourceMapping",
-            ],
+            _actions("lambda", "GetEventSourceMapping UpdateEventSourceMapping "
+                               "DeleteEventSourceMapping"),
             [scope.arn("lambda", "event-source-mapping:*")],
             mapping,
         ),
         _statement(
             "ListWhatLambdaAndTheVpcHave",
-            [
-                "lambda:ListEventSourceMappings",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeVpcs",
-                "events:ListRuleNamesByTarget",
-            ],
+            ["lambda:ListEventSourceMappings", "events:ListRuleNamesByTarget",
+             *_actions("ec2", "DescribeSecurityGroups DescribeSubnets DescribeVpcs")],
             "*",
         ),
-        _statement(
-            "PackageBucket",
-            ["s3:ListBucket", "s3:GetBucketLocation"],
-            [scope.bucket("zappa")],
-        ),
-        _statement(
-            "Packages",
-            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            [f"{scope.bucket('zappa')}/*"],
-        ),
+        _statement("PackageBucket", _actions("s3", "ListBucket GetBucketLocation"),
+                   [scope.bucket("zappa")]),
+        _statement("Packages", _actions("s3", "GetObject PutObject DeleteObject "
+                                              "AbortMultipartUpload"),
+                   [f"{scope.bucket('zappa')}/*"]),
         # Zappa's S3 event source: the upload notification on the media bucket.
-        _statement(
-            "MediaBucketNotification",
-            ["s3:GetBucketNotification", "s3:PutBucketNotification"],
-            [scope.bucket("media")],
-        ),
+        _statement("MediaBucketNotification",
+                   _actions("s3", "GetBucketNotification PutBucketNotification"),
+                   [scope.bucket("media")]),
         # API Gateway ids are AWS's choice: the stage's API is the one tagged with it
         # (Zappa's stack carries the stage's tags; an API's parts inherit its tags).
-        _statement("ListApis", ["apigateway:GET"], [f"{P}:apigateway:{scope.region}::/restapis"]),
-        _statement(
-            "CreateTheStagesApi",
-            ["apigateway:POST", "apigateway:PUT"],
-            [
-                f"{P}:apigateway:{scope.region}::/restapis",
-                f"{P}:apigateway:{scope.region}::/tags/*",
-            ],
-            scope.tagged("aws:RequestTag"),
-        ),
-        _statement(
-            "TheStagesApi",
-            [
-                "apigateway:GET",
-                "apigateway:POST",
-                "apigateway:PUT",
-                "apigateway:PATCH",
-                "apigateway:DELETE",
-            ],
-            [f"{P}:apigateway:{scope.region}::/restapis/*"],
-            scope.tagged(),
-        ),
+        _statement("ListApis", ["apigateway:GET"], [apis]),
+        _statement("CreateTheStagesApi", _actions("apigateway", "POST PUT"),
+                   [apis, f"{P}:apigateway:{scope.region}::/tags/*"],
+                   scope.tagged("aws:RequestTag")),
+        _statement("TheStagesApi", _actions("apigateway", "GET POST PUT PATCH DELETE"),
+                   [f"{apis}/*"], scope.tagged()),
         _statement(
             "TheStagesSchedules",
-            [
-                "events:PutRule",
-                "events:DeleteRule",
-                "events:DescribeRule",
-                "events:EnableRule",
-                "events:DisableRule",
-                "events:PutTargets",
-                "events:RemoveTargets",
-                "events:ListTargetsByRule",
-                "events:TagResource",
-                "events:ListTagsForResource",
-            ],
+            _actions("events", "PutRule DeleteRule DescribeRule EnableRule DisableRule "
+                               "PutTargets RemoveTargets ListTargetsByRule TagResource "
+                               "ListTagsForResource"),
             scope.rule_names(),
         ),
-        _statement(
-            "PassTheFunctionsRole",
-            ["iam:PassRole"],
-            [f"{P}:iam::{ACCOUNT}:role/{scope.function}"],
-            {
-                "StringEquals": {
-                    "iam:PassedToService": ["lambda.amazonaws.com", "apigateway.amazonaws.com"]
-                }
-            },
-        ),
-        _statement(
-            "ReadTheFunctionsRole", ["iam:GetRole"], [f"{P}:iam::{ACCOUNT}:role/{scope.function}"]
-        ),
+        _statement("PassTheFunctionsRole", ["iam:PassRole"], role,
+                   {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com",
+                                                             "apigateway.amazonaws.com"]}}),
+        _statement("ReadTheFunctionsRole", ["iam:GetRole"], role),
         # The release watches the stage's alarms while it moves traffic.
-        _statement(
-            "TheStagesAlarms",
-            ["cloudwatch:DescribeAlarms"],
-            [scope.arn("cloudwatch", f"alarm:{scope.function}-*")],
-        ),
+        _statement("TheStagesAlarms", ["cloudwatch:DescribeAlarms"],
+                   [scope.arn("cloudwatch", f"alarm:{scope.function}-*")]),
     ]
-    return statements
 
 
 def branch_statements(scope: Scope, project_name: str) -> list[list[dict]]:
@@ -354,191 +301,98 @@ def branch_statements(scope: Scope, project_name: str) -> list[list[dict]]:
     storage = [
         _statement(
             "BranchBuckets",
-            [
-                "s3:CreateBucket",
-                "s3:DeleteBucket",
-                "s3:ListBucket",
-                "s3:ListBucketVersions",
-                "s3:GetBucketLocation",
-                "s3:GetBucketTagging",
-                "s3:PutBucketTagging",
-                "s3:GetBucketPolicy",
-                "s3:PutBucketPolicy",
-                "s3:DeleteBucketPolicy",
-                "s3:GetBucketPublicAccessBlock",
-                "s3:PutBucketPublicAccessBlock",
-                "s3:GetBucketOwnershipControls",
-                "s3:PutBucketOwnershipControls",
-                "s3:GetEncryptionConfiguration",
-                "s3:PutEncryptionConfiguration",
-                "s3:GetLifecycleConfiguration",
-                "s3:PutLifecycleConfiguration",
-                "s3:GetBucketCORS",
-                "s3:PutBucketCORS",
-                "s3:GetBucketVersioning",
-                "s3:GetBucketAcl",
-            ],
+            _actions("s3", "CreateBucket DeleteBucket ListBucket ListBucketVersions "
+                           "GetBucketLocation GetBucketTagging PutBucketTagging GetBucketPolicy "
+                           "PutBucketPolicy DeleteBucketPolicy GetBucketPublicAccessBlock "
+                           "PutBucketPublicAccessBlock GetBucketOwnershipControls "
+                           "PutBucketOwnershipControls GetEncryptionConfiguration "
+                           "PutEncryptionConfiguration GetLifecycleConfiguration "
+                           "PutLifecycleConfiguration GetBucketCORS PutBucketCORS "
+                           "GetBucketVersioning GetBucketAcl"),
             buckets,
         ),
-        _statement(
-            "BranchObjects",
-            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
-            [f"{b}/*" for b in buckets],
-        ),
+        _statement("BranchObjects",
+                   _actions("s3", "GetObject PutObject DeleteObject DeleteObjectVersion"),
+                   [f"{b}/*" for b in buckets]),
         _statement(
             "BranchSecrets",
-            [
-                "secretsmanager:CreateSecret",
-                "secretsmanager:DeleteSecret",
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:GetSecretValue",
-                "secretsmanager:PutSecretValue",
-                "secretsmanager:UpdateSecret",
-                "secretsmanager:TagResource",
-                "secretsmanager:UntagResource",
-            ],
+            _actions("secretsmanager", "CreateSecret DeleteSecret DescribeSecret "
+                                       "GetSecretValue PutSecretValue UpdateSecret "
+                                       "TagResource UntagResource"),
             [scope.arn("secretsmanager", f"secret:{project_name}/{scope.stage}")],
         ),
         # RDS names the database's secret itself (rds!cluster-…) when it manages the
         # password; it tags it with the cluster's ARN.
         _statement(
             "DatabaseSecret",
-            [
-                "secretsmanager:CreateSecret",
-                "secretsmanager:TagResource",
-                "secretsmanager:DescribeSecret",
-                "secretsmanager:DeleteSecret",
-                "secretsmanager:RotateSecret",
-            ],
+            _actions("secretsmanager", "CreateSecret TagResource DescribeSecret "
+                                       "DeleteSecret RotateSecret"),
             [scope.arn("secretsmanager", "secret:rds!*")],
-            {
-                "StringLike": {
-                    "aws:RequestTag/aws:rds:primaryDBClusterArn": scope.arn(
-                        "rds", f"cluster:{fn}-db"
-                    )
-                }
-            },
+            {"StringLike": {"aws:RequestTag/aws:rds:primaryDBClusterArn":
+                            scope.arn("rds", f"cluster:{fn}-db")}},
         ),
         _statement(
             "BranchDatabase",
-            [
-                "rds:CreateDBCluster",
-                "rds:CreateDBInstance",
-                "rds:ModifyDBCluster",
-                "rds:ModifyDBInstance",
-                "rds:DeleteDBCluster",
-                "rds:DeleteDBInstance",
-                "rds:DescribeDBClusters",
-                "rds:DescribeDBInstances",
-                "rds:AddTagsToResource",
-                "rds:RemoveTagsFromResource",
-                "rds:ListTagsForResource",
-                "rds:CreateDBSubnetGroup",
-                "rds:DeleteDBSubnetGroup",
-                "rds:ModifyDBSubnetGroup",
-                "rds:DescribeDBSubnetGroups",
-                "rds:DescribeDBClusterSnapshots",
-                "rds:DeleteDBClusterSnapshot",
-            ],
-            [
-                scope.arn("rds", f"{kind}:{fn}-db*")
-                for kind in ("cluster", "db", "subgrp", "cluster-snapshot")
-            ],
+            _actions("rds", "CreateDBCluster CreateDBInstance ModifyDBCluster ModifyDBInstance "
+                            "DeleteDBCluster DeleteDBInstance DescribeDBClusters "
+                            "DescribeDBInstances AddTagsToResource RemoveTagsFromResource "
+                            "ListTagsForResource CreateDBSubnetGroup DeleteDBSubnetGroup "
+                            "ModifyDBSubnetGroup DescribeDBSubnetGroups "
+                            "DescribeDBClusterSnapshots DeleteDBClusterSnapshot"),
+            [scope.arn("rds", f"{kind}:{fn}-db*")
+             for kind in ("cluster", "db", "subgrp", "cluster-snapshot")],
         ),
         # AWS's own default parameter and option groups, which a new database uses.
         _statement(
             "DefaultDatabaseGroups",
-            ["rds:CreateDBCluster", "rds:CreateDBInstance"],
-            [
-                scope.arn("rds", "cluster-pg:default.*"),
-                scope.arn("rds", "pg:default.*"),
-                scope.arn("rds", "og:default:*"),
-            ],
+            _actions("rds", "CreateDBCluster CreateDBInstance"),
+            [scope.arn("rds", "cluster-pg:default.*"), scope.arn("rds", "pg:default.*"),
+             scope.arn("rds", "og:default:*")],
         ),
-        _statement(
-            "RdsServiceRole",
-            ["iam:CreateServiceLinkedRole"],
-            [f"{P}:iam::{ACCOUNT}:role/aws-service-role/rds.amazonaws.com/*"],
-            {"StringEquals": {"iam:AWSServiceName": "rds.amazonaws.com"}},
-        ),
+        _statement("RdsServiceRole", ["iam:CreateServiceLinkedRole"],
+                   [f"{P}:iam::{ACCOUNT}:role/aws-service-role/rds.amazonaws.com/*"],
+                   {"StringEquals": {"iam:AWSServiceName": "rds.amazonaws.com"}}),
         _statement(
             "ListAndGenerate",
-            [
-                "tag:GetResources",
-                "secretsmanager:GetRandomPassword",
-                "logs:DescribeLogGroups",
-                "rds:DescribeDBEngineVersions",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeRouteTables",
-                "ec2:DescribeVpcEndpoints",
-                "ec2:DescribeVpcAttribute",
-                "ec2:DescribeAvailabilityZones",
-                "ec2:DescribePrefixLists",
-                "ec2:DescribeSecurityGroupRules",
-                "ec2:DescribeTags",
-            ],
+            ["tag:GetResources", "secretsmanager:GetRandomPassword", "logs:DescribeLogGroups",
+             "rds:DescribeDBEngineVersions",
+             *_actions("ec2", "DescribeNetworkInterfaces DescribeRouteTables "
+                              "DescribeVpcEndpoints DescribeVpcAttribute "
+                              "DescribeAvailabilityZones DescribePrefixLists "
+                              "DescribeSecurityGroupRules DescribeTags")],
             "*",
         ),
     ]
     network_kinds = ("vpc", "subnet", "route-table", "security-group", "vpc-endpoint")
     network = [scope.arn("ec2", f"{kind}/*") for kind in network_kinds]
-    creates = {"ec2:CreateVpc", "ec2:CreateSubnet", "ec2:CreateRouteTable",
-               "ec2:CreateSecurityGroup", "ec2:CreateVpcEndpoint"}  # fmt: skip
+    creates = _actions("ec2", "CreateVpc CreateSubnet CreateRouteTable CreateSecurityGroup "
+                              "CreateVpcEndpoint CreateTags")
+    distributions = [f"{P}:cloudfront::{ACCOUNT}:distribution/*"]
     platform = [
         # EC2 ids are AWS's: a branch stage's network is what carries its stage tag
         # (CloudFormation tags what it creates with the stack's tags).
-        _statement(
-            "CreateTaggedNetwork",
-            [*creates, "ec2:CreateTags"],
-            network,
-            scope.tagged("aws:RequestTag"),
-        ),
+        _statement("CreateTaggedNetwork", creates, network, scope.tagged("aws:RequestTag")),
         _statement(
             "ChangeTaggedNetwork",
-            [
-                *creates,
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
-                "ec2:DeleteVpc",
-                "ec2:ModifyVpcAttribute",
-                "ec2:DeleteSubnet",
-                "ec2:ModifySubnetAttribute",
-                "ec2:DeleteRouteTable",
-                "ec2:AssociateRouteTable",
-                "ec2:DisassociateRouteTable",
-                "ec2:DeleteSecurityGroup",
-                "ec2:AuthorizeSecurityGroupIngress",
-                "ec2:AuthorizeSecurityGroupEgress",
-                "ec2:RevokeSecurityGroupIngress",
-                "ec2:RevokeSecurityGroupEgress",
-                "ec2:ModifyVpcEndpoint",
-                "ec2:DeleteVpcEndpoints",
-            ],
+            [*creates,
+             *_actions("ec2", "DeleteTags DeleteVpc ModifyVpcAttribute DeleteSubnet "
+                              "ModifySubnetAttribute DeleteRouteTable AssociateRouteTable "
+                              "DisassociateRouteTable DeleteSecurityGroup "
+                              "AuthorizeSecurityGroupIngress AuthorizeSecurityGroupEgress "
+                              "RevokeSecurityGroupIngress RevokeSecurityGroupEgress "
+                              "ModifyVpcEndpoint DeleteVpcEndpoints")],
             network,
             scope.tagged(),
         ),
-        _statement(
-            "CreateTaggedDistribution",
-            [
-                "cloudfront:CreateDistribution",
-                "cloudfront:TagResource",
-            ],
-            [f"{P}:cloudfront::{ACCOUNT}:distribution/*"],
-            scope.tagged("aws:RequestTag"),
-        ),
+        _statement("CreateTaggedDistribution",
+                   _actions("cloudfront", "CreateDistribution TagResource"), distributions,
+                   scope.tagged("aws:RequestTag")),
         _statement(
             "ChangeTaggedDistribution",
-            [
-                "cloudfront:GetDistribution",
-                "cloudfront:GetDistributionConfig",
-                "cloudfront:UpdateDistribution",
-                "cloudfront:DeleteDistribution",
-                "cloudfront:TagResource",
-                "cloudfront:UntagResource",
-                "cloudfront:ListTagsForResource",
-                "cloudfront:CreateInvalidation",
-            ],
-            [f"{P}:cloudfront::{ACCOUNT}:distribution/*"],
+            _actions("cloudfront", "GetDistribution GetDistributionConfig UpdateDistribution "
+                                   "DeleteDistribution TagResource UntagResource "
+                                   "ListTagsForResource CreateInvalidation"),
+            distributions,
             scope.tagged(),
         ),
         # Cache, request and header policies and origin access controls take neither a
@@ -546,159 +400,72 @@ def branch_statements(scope: Scope, project_name: str) -> list[list[dict]]:
         # this allows).
         _statement(
             "DistributionPolicies",
-            [
-                "cloudfront:CreateCachePolicy",
-                "cloudfront:GetCachePolicy",
-                "cloudfront:UpdateCachePolicy",
-                "cloudfront:DeleteCachePolicy",
-                "cloudfront:CreateOriginRequestPolicy",
-                "cloudfront:GetOriginRequestPolicy",
-                "cloudfront:UpdateOriginRequestPolicy",
-                "cloudfront:DeleteOriginRequestPolicy",
-                "cloudfront:CreateResponseHeadersPolicy",
-                "cloudfront:GetResponseHeadersPolicy",
-                "cloudfront:UpdateResponseHeadersPolicy",
-                "cloudfront:DeleteResponseHeadersPolicy",
-                "cloudfront:CreateOriginAccessControl",
-                "cloudfront:GetOriginAccessControl",
-                "cloudfront:UpdateOriginAccessControl",
-                "cloudfront:DeleteOriginAccessControl",
-            ],
-            [
-                f"{P}:cloudfront::{ACCOUNT}:{kind}/*"
-                for kind in (
-                    "cache-policy",
-                    "origin-request-policy",
-                    "response-headers-policy",
-                    "origin-access-control",
-                )
-            ],
+            [f"cloudfront:{verb}{kind}"
+             for kind in ("CachePolicy", "OriginRequestPolicy", "ResponseHeadersPolicy",
+                          "OriginAccessControl")
+             for verb in ("Create", "Get", "Update", "Delete")],
+            [f"{P}:cloudfront::{ACCOUNT}:{kind}/*" for kind in
+             ("cache-policy", "origin-request-policy", "response-headers-policy",
+              "origin-access-control")],
         ),
         _statement(
             "BranchCloudFrontFunctions",
-            [
-                "cloudfront:CreateFunction",
-                "cloudfront:DescribeFunction",
-                "cloudfront:GetFunction",
-                "cloudfront:UpdateFunction",
-                "cloudfront:PublishFunction",
-                "cloudfront:DeleteFunction",
-            ],
+            _actions("cloudfront", "CreateFunction DescribeFunction GetFunction UpdateFunction "
+                                   "PublishFunction DeleteFunction"),
             [f"{P}:cloudfront::{ACCOUNT}:function/{fn}-*"],
         ),
     ]
     rest = [
         _statement(
             "BranchQueues",
-            [
-                "sqs:CreateQueue",
-                "sqs:DeleteQueue",
-                "sqs:GetQueueAttributes",
-                "sqs:SetQueueAttributes",
-                "sqs:GetQueueUrl",
-                "sqs:TagQueue",
-                "sqs:UntagQueue",
-                "sqs:ListQueueTags",
-            ],
+            _actions("sqs", "CreateQueue DeleteQueue GetQueueAttributes SetQueueAttributes "
+                            "GetQueueUrl TagQueue UntagQueue ListQueueTags"),
             [scope.arn("sqs", f"{fn}-*")],
         ),
         _statement(
             "BranchTopics",
-            [
-                "sns:CreateTopic",
-                "sns:DeleteTopic",
-                "sns:GetTopicAttributes",
-                "sns:SetTopicAttributes",
-                "sns:TagResource",
-                "sns:UntagResource",
-                "sns:ListTagsForResource",
-                "sns:Subscribe",
-                "sns:Unsubscribe",
-            ],
+            _actions("sns", "CreateTopic DeleteTopic GetTopicAttributes SetTopicAttributes "
+                            "TagResource UntagResource ListTagsForResource Subscribe "
+                            "Unsubscribe"),
             [scope.arn("sns", f"{fn}-*")],
         ),
         _statement(
             "BranchAlarms",
-            [
-                "cloudwatch:PutMetricAlarm",
-                "cloudwatch:DeleteAlarms",
-                "cloudwatch:TagResource",
-                "cloudwatch:UntagResource",
-                "cloudwatch:ListTagsForResource",
-            ],
+            _actions("cloudwatch", "PutMetricAlarm DeleteAlarms TagResource UntagResource "
+                                   "ListTagsForResource"),
             [scope.arn("cloudwatch", f"alarm:{fn}-*")],
         ),
         _statement(
             "BranchLogGroups",
-            [
-                "logs:CreateLogGroup",
-                "logs:DeleteLogGroup",
-                "logs:PutRetentionPolicy",
-                "logs:DeleteRetentionPolicy",
-                "logs:TagResource",
-                "logs:UntagResource",
-                "logs:ListTagsForResource",
-                "logs:TagLogGroup",
-                "logs:ListTagsLogGroup",
-            ],
-            [
-                scope.arn("logs", f"log-group:/aws/lambda/{fn}"),
-                scope.arn("logs", f"log-group:/aws/lambda/{fn}:*"),
-            ],
+            _actions("logs", "CreateLogGroup DeleteLogGroup PutRetentionPolicy "
+                             "DeleteRetentionPolicy TagResource UntagResource "
+                             "ListTagsForResource TagLogGroup ListTagsLogGroup"),
+            [scope.arn("logs", f"log-group:/aws/lambda/{fn}"),
+             scope.arn("logs", f"log-group:/aws/lambda/{fn}:*")],
         ),
         # Roles only with the boundary: whatever policy a branch stage's template gives
         # its roles, they can do no more than the boundary allows.
-        _statement(
-            "BranchRolesWithTheBoundary",
-            ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
-            roles,
-            boundary,
-        ),
+        _statement("BranchRolesWithTheBoundary",
+                   _actions("iam", "CreateRole PutRolePolicy PutRolePermissionsBoundary"),
+                   roles, boundary),
         _statement(
             "BranchRoles",
-            [
-                "iam:DeleteRole",
-                "iam:DeleteRolePolicy",
-                "iam:GetRole",
-                "iam:GetRolePolicy",
-                "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
-                "iam:TagRole",
-                "iam:UntagRole",
-                "iam:UpdateRole",
-                "iam:UpdateRoleDescription",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:ListRoleTags",
-                "iam:ListInstanceProfilesForRole",
-            ],
+            _actions("iam", "DeleteRole DeleteRolePolicy GetRole GetRolePolicy "
+                            "ListRolePolicies ListAttachedRolePolicies TagRole UntagRole "
+                            "UpdateRole UpdateRoleDescription UpdateAssumeRolePolicy "
+                            "ListRoleTags ListInstanceProfilesForRole"),
             roles,
         ),
-        _statement(
-            "PassBranchRoles",
-            ["iam:PassRole"],
-            roles,
-            {
-                "StringEquals": {
-                    "iam:PassedToService": [
-                        "lambda.amazonaws.com",
-                        "apigateway.amazonaws.com",
-                        "rds.amazonaws.com",
-                    ]
-                }
-            },
-        ),
+        _statement("PassBranchRoles", ["iam:PassRole"], roles,
+                   {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com",
+                                                             "apigateway.amazonaws.com",
+                                                             "rds.amazonaws.com"]}}),
         # Even if a policy above were widened: the boundary stays on and stays as it is.
         _statement(
             "KeepTheBoundary",
-            [
-                "iam:DeleteRolePermissionsBoundary",
-                "iam:CreatePolicyVersion",
-                "iam:DeletePolicy",
-                "iam:DeletePolicyVersion",
-                "iam:SetDefaultPolicyVersion",
-                "iam:DetachRolePolicy",
-                "iam:AttachRolePolicy",
-            ],
+            _actions("iam", "DeleteRolePermissionsBoundary CreatePolicyVersion DeletePolicy "
+                            "DeletePolicyVersion SetDefaultPolicyVersion DetachRolePolicy "
+                            "AttachRolePolicy"),
             [f"{P}:iam::{ACCOUNT}:role/*", Sub(boundary_arn(project_name))],
             effect="Deny",
         ),
@@ -713,85 +480,42 @@ def boundary_statements(scope: Scope, project_name: str) -> list[dict]:
     fn = scope.function
     log_groups = scope.arn("logs", f"log-group:/aws/lambda/{fn}")
     return [
-        _statement(
-            "BranchLogs",
-            ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            [log_groups, f"{log_groups}:*"],
-        ),
-        _statement(
-            "InvokeBranchFunctions",
-            ["lambda:InvokeFunction"],
-            [scope.arn("lambda", f"function:{fn}")],
-        ),
-        _statement(
-            "BranchMedia",
-            ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-            [f"{scope.bucket('media')}/*"],
-        ),
+        _statement("BranchLogs", _actions("logs", "CreateLogGroup CreateLogStream PutLogEvents"),
+                   [log_groups, f"{log_groups}:*"]),
+        _statement("InvokeBranchFunctions", ["lambda:InvokeFunction"],
+                   [scope.arn("lambda", f"function:{fn}")]),
+        _statement("BranchMedia", _actions("s3", "GetObject PutObject DeleteObject"),
+                   [f"{scope.bucket('media')}/*"]),
         _statement("BranchMediaBucket", ["s3:ListBucket"], [scope.bucket("media")]),
         # A purge is a cache refill, never a read or a write of content.
-        _statement(
-            "Purge",
-            ["cloudfront:CreateInvalidation"],
-            [f"{P}:cloudfront::{ACCOUNT}:distribution/*"],
-        ),
-        _statement(
-            "BranchDeadLetters",
-            [
-                "sqs:SendMessage",
-                "sqs:ReceiveMessage",
-                "sqs:DeleteMessage",
-                "sqs:GetQueueAttributes",
-            ],
-            [scope.arn("sqs", f"{fn}-dead-letters")],
-        ),
-        _statement(
-            "BranchSecrets",
-            ["secretsmanager:GetSecretValue"],
-            [scope.arn("secretsmanager", f"secret:{project_name}/{scope.stage}")],
-        ),
+        _statement("Purge", ["cloudfront:CreateInvalidation"],
+                   [f"{P}:cloudfront::{ACCOUNT}:distribution/*"]),
+        _statement("BranchDeadLetters",
+                   _actions("sqs", "SendMessage ReceiveMessage DeleteMessage "
+                                   "GetQueueAttributes"),
+                   [scope.arn("sqs", f"{fn}-dead-letters")]),
+        _statement("BranchSecrets", ["secretsmanager:GetSecretValue"],
+                   [scope.arn("secretsmanager", f"secret:{project_name}/{scope.stage}")]),
         # The database's RDS-managed secret, only of a branch stage's cluster.
-        _statement(
-            "BranchDatabaseSecret",
-            ["secretsmanager:GetSecretValue"],
-            [scope.arn("secretsmanager", "secret:rds!*")],
-            {
-                "StringLike": {
-                    "secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn": scope.arn(
-                        "rds", f"cluster:{fn}-db"
-                    )
-                }
-            },
-        ),
+        _statement("BranchDatabaseSecret", ["secretsmanager:GetSecretValue"],
+                   [scope.arn("secretsmanager", "secret:rds!*")],
+                   {"StringLike": {"secretsmanager:ResourceTag/aws:rds:primaryDBClusterArn":
+                                   scope.arn("rds", f"cluster:{fn}-db")}}),
         # Lambda makes the function's network interfaces with its role, in the stage's
         # subnets and security group (tagged with the stage by its stack).
-        _statement(
-            "NewNetworkInterfaces",
-            [
-                "ec2:CreateNetworkInterface",
-                "ec2:DeleteNetworkInterface",
-                "ec2:AssignPrivateIpAddresses",
-                "ec2:UnassignPrivateIpAddresses",
-            ],
-            [scope.arn("ec2", "network-interface/*")],
-        ),
-        _statement(
-            "InBranchSubnets",
-            ["ec2:CreateNetworkInterface"],
-            [scope.arn("ec2", "subnet/*"), scope.arn("ec2", "security-group/*")],
-            scope.tagged(),
-        ),
-        _statement(
-            "LambdaNetworking",
-            [
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSubnets",
-                "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-            ],
-            "*",
-        ),
+        _statement("NewNetworkInterfaces",
+                   _actions("ec2", "CreateNetworkInterface DeleteNetworkInterface "
+                                   "AssignPrivateIpAddresses UnassignPrivateIpAddresses"),
+                   [scope.arn("ec2", "network-interface/*")]),
+        _statement("InBranchSubnets", ["ec2:CreateNetworkInterface"],
+                   [scope.arn("ec2", "subnet/*"), scope.arn("ec2", "security-group/*")],
+                   scope.tagged()),
+        _statement("LambdaNetworking",
+                   ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                    "xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                   "*"),
     ]
+# fmt: on
 
 
 def _plain(value):
