@@ -40,6 +40,7 @@ from pathlib import Path
 from troposphere import Equals, Output, Parameter, Ref, Sub, Template, iam
 
 from infra import config
+from infra.deploy import CERTIFICATE_REGION  # standard library only at import
 
 ROOT = config.ROOT
 CI_FILE = ROOT / "infra" / "ci.json"
@@ -73,6 +74,7 @@ AWS_REQUIRES_ANY_RESOURCE = frozenset(
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeTags",
         "lambda:ListEventSourceMappings",
+        "lambda:ListFunctions",  # make destroy's proof that the stage's functions are gone
         "lambda:CreateEventSourceMapping",  # tied to the stage's function by a condition
         "events:ListRuleNamesByTarget",  # the target (the stage's function) is the filter
         "tag:GetResources",  # make destroy's proof that nothing tagged with the stage is left
@@ -173,7 +175,12 @@ class Scope:
 
     @property
     def stacks(self) -> list[str]:
-        names = [self.function] if self.branches else [self.function, f"{self.function}-infra"]
+        if self.branches:
+            # make destroy also looks for (and removes) a certificate stack in us-east-1.
+            return [self.arn("cloudformation", f"stack/{self.function}/*"),
+                    f"{P}:cloudformation:{CERTIFICATE_REGION}:{ACCOUNT}:stack/"
+                    f"{self.function}-cert/*"]  # fmt: skip
+        names = [self.function, f"{self.function}-infra"]
         return [self.arn("cloudformation", f"stack/{name}/*") for name in names]
 
     def bucket(self, kind: str) -> str:
@@ -338,9 +345,10 @@ def branch_statements(scope: Scope, project_name: str) -> list[list[dict]]:
                             "DescribeDBInstances AddTagsToResource RemoveTagsFromResource "
                             "ListTagsForResource CreateDBSubnetGroup DeleteDBSubnetGroup "
                             "ModifyDBSubnetGroup DescribeDBSubnetGroups "
-                            "DescribeDBClusterSnapshots DeleteDBClusterSnapshot"),
+                            "DescribeDBClusterSnapshots DeleteDBClusterSnapshot "
+                            "DescribeDBSnapshots DeleteDBSnapshot"),
             [scope.arn("rds", f"{kind}:{fn}-db*")
-             for kind in ("cluster", "db", "subgrp", "cluster-snapshot")],
+             for kind in ("cluster", "db", "subgrp", "cluster-snapshot", "snapshot")],
         ),
         # AWS's own default parameter and option groups, which a new database uses.
         _statement(
@@ -355,7 +363,7 @@ def branch_statements(scope: Scope, project_name: str) -> list[list[dict]]:
         _statement(
             "ListAndGenerate",
             ["tag:GetResources", "secretsmanager:GetRandomPassword", "logs:DescribeLogGroups",
-             "rds:DescribeDBEngineVersions",
+             "rds:DescribeDBEngineVersions", "lambda:ListFunctions",
              *_actions("ec2", "DescribeNetworkInterfaces DescribeRouteTables "
                               "DescribeVpcEndpoints DescribeVpcAttribute "
                               "DescribeAvailabilityZones DescribePrefixLists "
