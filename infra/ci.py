@@ -229,8 +229,22 @@ def deploy_statements(scope: Scope) -> list[dict]:
         "GetFunction GetFunctionConfiguration CreateFunction UpdateFunctionCode "
         "UpdateFunctionConfiguration PublishVersion ListVersionsByFunction GetAlias "
         "CreateAlias UpdateAlias ListAliases InvokeFunction AddPermission RemovePermission "
-        "GetPolicy TagResource ListTags ListFunctionUrlConfigs",
+        "GetPolicy TagResource ListTags ListFunctionUrlConfigs DeleteFunctionConcurrency",
     )
+    # The first deploy points CloudFront at the new API: a parameter-only update of the
+    # stage's stack (infra.deploy.set_api_domain), which changes the distribution and
+    # resolves the origin header's secret, with these credentials. The branch role has
+    # both through the branch-stage statements.
+    origin_secret = config.Names(scope.project, scope.stage).origin_verify_secret
+    api_domain = [] if scope.branches else [
+        _statement("PointTheStagesDistribution",
+                   _actions("cloudfront", "GetDistribution GetDistributionConfig "
+                                          "UpdateDistribution"),
+                   [f"{P}:cloudfront::{ACCOUNT}:distribution/*"], scope.tagged()),
+        _statement("TheStagesOriginHeader",
+                   _actions("secretsmanager", "GetSecretValue DescribeSecret"),
+                   [scope.arn("secretsmanager", f"secret:{origin_secret}-*")]),
+    ]
     if scope.branches:
         stack_actions += _actions("cloudformation", "DeleteStack UpdateTerminationProtection")
         function_actions += _actions("lambda", "DeleteFunction DeleteAlias")
@@ -294,6 +308,7 @@ def deploy_statements(scope: Scope) -> list[dict]:
         # The release watches the stage's alarms while it moves traffic.
         _statement("TheStagesAlarms", ["cloudwatch:DescribeAlarms"],
                    [scope.arn("cloudwatch", f"alarm:{scope.function}-*")]),
+        *api_domain,
     ]
 
 
