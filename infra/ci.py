@@ -31,7 +31,6 @@ with ``<project>-`` so that no stage's own names (``<project>-<stage>…``) can 
 import argparse
 import hashlib
 import json
-import os
 import re
 import sys
 import time
@@ -39,8 +38,8 @@ from pathlib import Path
 
 from troposphere import Equals, Output, Parameter, Ref, Sub, Template, iam
 
-from infra import config
-from infra.deploy import CERTIFICATE_REGION  # standard library only at import
+from infra import config, deploy
+from infra.deploy import CERTIFICATE_REGION
 
 ROOT = config.ROOT
 CI_FILE = ROOT / "infra" / "ci.json"
@@ -164,9 +163,8 @@ class Scope:
         # Tag conditions: exactly the stage, or any branch stage.
         self.match = "StringLike" if self.branches else "StringEquals"
 
-    def arn(self, service: str, rest: str, *, region=True, account=True) -> str:
-        where = f"{self.region if region else ''}:{ACCOUNT if account else ''}"
-        return f"{P}:{service}:{where}:{rest}"
+    def arn(self, service: str, rest: str) -> str:
+        return f"{P}:{service}:{self.region}:{ACCOUNT}:{rest}"
 
     @property
     def functions(self) -> list[str]:
@@ -698,15 +696,9 @@ def write(repository: str, directory: Path | None = None) -> Path:
 # --- ci-apply ---------------------------------------------------------------------------
 
 
-def _provider_arn(account: str) -> str:
-    return f"arn:aws:iam::{account}:oidc-provider/{OIDC_HOST}"
-
-
 def apply(repository: str | None = None) -> dict:
     """``make infra-ci``: create or update the CI stack through a previewed change set
     (infra.deploy's helpers). Returns the stack's outputs."""
-    from infra import deploy
-
     repository = read_repository(repository)
     name = project()
     region = config.load(next(iter(TRIGGERS))).region
@@ -741,7 +733,8 @@ def apply(repository: str | None = None) -> dict:
             deploy.wait(cf, stack_name(name), kind, started)
             deploy.log(f"{stack_name(name)}: {'created' if new else 'updated'}")
         deploy.protect(cf, stack_name(name), on=True)
-        outputs = deploy._outputs(deploy.describe_stack(cf, stack_name(name)))
+        stack = deploy.describe_stack(cf, stack_name(name))
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     except deploy.DeployError as exc:
         raise CiError(str(exc)) from exc
     deploy.log("Set these variables in GitHub (Settings > Secrets and variables > Actions >")
@@ -762,7 +755,7 @@ def main(argv=None) -> int:
             path = write(options.repository)
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
         else:
-            apply(options.repository or os.environ.get("CI_REPOSITORY"))
+            apply(options.repository)
     except (CiError, config.ConfigError) as exc:
         print(f"[infra] STOPPED: {exc}", file=sys.stderr, flush=True)
         return 1
