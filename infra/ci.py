@@ -72,6 +72,7 @@ AWS_REQUIRES_ANY_RESOURCE = frozenset(
         "ec2:DescribePrefixLists",
         "ec2:DescribeSecurityGroupRules",
         "ec2:DescribeTags",
+        "ec2:DescribeVpcEndpointServices",
         "lambda:ListEventSourceMappings",
         "lambda:ListFunctions",  # make destroy's proof that the stage's functions are gone
         "lambda:CreateEventSourceMapping",  # tied to the stage's function by a condition
@@ -380,7 +381,8 @@ def branch_statements(scope: Scope, project_name: str) -> list[list[dict]]:
              *_actions("ec2", "DescribeNetworkInterfaces DescribeRouteTables "
                               "DescribeVpcEndpoints DescribeVpcAttribute "
                               "DescribeAvailabilityZones DescribePrefixLists "
-                              "DescribeSecurityGroupRules DescribeTags")],
+                              "DescribeSecurityGroupRules DescribeTags "
+                              "DescribeVpcEndpointServices")],
             "*",
         ),
     ]

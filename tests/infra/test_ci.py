@@ -593,7 +593,7 @@ def test_every_make_target_the_workflows_call_exists():
             for step in steps(job):
                 for line in step.get("run", "").splitlines():
                     called |= set(re.findall(r"(?:^|[;&|]\s*)make\s+([a-z][a-z-]*)", line.strip()))
-    assert {"test", "deploy", "destroy", "rollback", "ci-lint", "infra-lint"} <= called
+    assert {"test", "infra", "deploy", "destroy", "rollback", "ci-lint", "infra-lint"} <= called
     assert called <= makefile_targets(), sorted(called - makefile_targets())
 
 
@@ -666,7 +666,8 @@ def test_each_deploy_job_runs_only_on_the_trigger_its_role_trusts():
         assert jobs[name]["needs"] == "test"
     runs = {name: [s.get("run", "") for s in steps(job)] for name, job in jobs.items()}
     assert "make deploy STAGE=staging" in runs["staging"]
-    assert 'make deploy STAGE="$STAGE"' in runs["preview"]
+    # The branch stage's stack from the pull request's own template, then the code.
+    assert runs["preview"][-2:] == ['make infra STAGE="$STAGE"', 'make deploy STAGE="$STAGE"']
     assert 'make destroy STAGE="$STAGE" DELETE_DATA=1' in runs["preview-teardown"]
     assert "make deploy STAGE=production" in runs["production"]
 
