@@ -4,7 +4,9 @@ Both are pinned and installed into .build/lint-venv the first time (they are lar
 only reviewers and CI need them, so they stay out of requirements-dev.txt). Every stage
 is rendered twice: as stages.json has it, and with every option on (a domain with its
 alias, ACM certificate and Route 53 records; X-Ray tracing; an alarm e-mail), so the
-branches a fork switches on are linted too; plus the certificate stack. cfn-lint must
+branches a fork switches on are linted too; plus the certificate stack, a branch stage's
+stack (its roles carry the CI boundary) once infra.config knows branch stages, and the
+account's CI stack (infra/ci.py: the OIDC provider, the deploy roles, the boundary). cfn-lint must
 report nothing (errors and warnings alike); checkov must pass, its skipped checks listed
 in .checkov.yaml, each with its reason.
 """
@@ -15,13 +17,17 @@ import sys
 import time
 from dataclasses import replace
 
-from infra import config, template
+from infra import ci, config, template
 
 ROOT = config.ROOT
 VENV = ROOT / ".build" / "lint-venv"
 OUT = ROOT / ".build" / "infra-lint"
 CHECKOV_CONFIG = ROOT / ".checkov.yaml"
 PINS = ("cfn-lint==1.58.0", "checkov==3.3.30")
+# The CI stack is linted for this repository when infra/ci.json names none yet.
+EXAMPLE_REPOSITORY = "example-org/lambda-cms"
+# A branch stage (made from infra.config's BRANCH_TEMPLATE) as a pull request gets it.
+EXAMPLE_BRANCH_STAGE = "pr-1"
 
 
 def ensure_venv() -> None:
@@ -52,6 +58,15 @@ def render() -> list:
             alarm_email=settings.alarm_email or "ops@example.com",
         )
         paths += template.write(everything, OUT, suffix="-all-options")
+    try:
+        paths += template.write(config.load(EXAMPLE_BRANCH_STAGE), OUT)
+    except config.ConfigError as exc:  # infra.config without branch stages (yet)
+        print(f"note: no branch stage's template linted ({exc})", flush=True)
+    try:
+        repository = ci.read_repository()
+    except ci.CiError:
+        repository = EXAMPLE_REPOSITORY
+    paths.append(ci.write(repository, OUT))
     return paths
 
 
@@ -60,7 +75,7 @@ def main(argv=None) -> int:
     ensure_venv()
     try:
         paths = render()
-    except config.ConfigError as exc:
+    except (config.ConfigError, ci.CiError) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     names = [str(p.relative_to(ROOT)) for p in paths]

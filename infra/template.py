@@ -69,7 +69,7 @@ from troposphere import (
 )
 
 from cms import iam_policy
-from infra import config
+from infra import ci, config
 
 ROOT = config.ROOT
 OUTPUT_DIR = ROOT / ".build" / "infra"
@@ -237,6 +237,15 @@ def _trust(*services):
             }
         ],
     }
+
+
+def _boundary(settings: config.Stage) -> dict:
+    """A branch stage's roles carry the CI stack's permissions boundary (infra/ci.py):
+    CI's branch-stage role may only make roles with it, so whatever a pull request puts
+    in this template, its roles can do no more than the boundary allows."""
+    if not ci.is_branch_stage(settings.name):
+        return {}
+    return {"PermissionsBoundary": Sub(ci.boundary_arn(settings.project))}
 
 
 def _scaling(sizing: config.Aurora) -> rds.ServerlessV2ScalingConfiguration:
@@ -917,6 +926,7 @@ def build(stage) -> Template:
                 "DatabaseProxyRole",
                 RoleName=names.proxy_role,
                 AssumeRolePolicyDocument=_trust("rds.amazonaws.com"),
+                **_boundary(settings),
                 Policies=[
                     iam.Policy(
                         PolicyName="read-database-secret",
@@ -991,6 +1001,7 @@ def build(stage) -> Template:
             "PurgeRole",
             RoleName=names.purge_role,
             AssumeRolePolicyDocument=_trust("lambda.amazonaws.com"),
+            **_boundary(settings),
             Policies=[
                 iam.Policy(
                     PolicyName="purge-own-distribution",
@@ -1040,6 +1051,7 @@ def build(stage) -> Template:
             AssumeRolePolicyDocument=_trust(
                 "lambda.amazonaws.com", "apigateway.amazonaws.com", "events.amazonaws.com"
             ),
+            **_boundary(settings),
             Policies=[
                 iam.Policy(
                     PolicyName="stage-permissions",
