@@ -378,3 +378,72 @@ def test_without_snapstart_django_is_not_loaded_at_import():
 )
 def test_django_loads_at_init_only_under_snapstart_or_when_asked(environ, expected):
     assert snapstart.wanted(environ) is expected
+
+
+# -- tasks run on the version that enqueued them ----------------------------------------
+
+FUNCTION = "lambda-cms-production"
+
+
+@pytest.fixture
+def sent_invokes(aws, settings, monkeypatch):
+    """The invoke requests boto3 sends to moto's Lambda, as they go over the wire."""
+    from cms import aws as aws_module
+    from tests.aws_fixtures import lambda_function
+
+    lambda_function(FUNCTION)
+    lambda_client = aws_module.client("lambda")
+    lambda_client.publish_version(FunctionName=FUNCTION)
+    settings.TASKS = {"default": {"BACKEND": "cms.task_backends.LambdaAsyncBackend"}}
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", FUNCTION)
+    sent = []
+
+    def capture(request, **kwargs):
+        sent.append(request.url)
+
+    lambda_client.meta.events.register("before-send.lambda.Invoke", capture)
+    return sent
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("version", "qualifier"), [("1", "1"), ("$LATEST", None)], ids=["version", "latest"]
+)
+def test_a_task_invokes_the_version_that_enqueued_it(sent_invokes, monkeypatch, version, qualifier):
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.tasks import TaskResultStatus
+
+    from cms.models import TaskRun
+    from cms.tasks import purge_cdn_paths
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", version)
+    result = purge_cdn_paths.enqueue(paths=["/"])
+    [url] = sent_invokes
+    query = parse_qs(urlsplit(url).query)
+    assert query.get("Qualifier") == ([qualifier] if qualifier else None)
+    assert urlsplit(url).path.endswith(f"/functions/{FUNCTION}/invocations")
+    # moto took it (an invoke it refused would have marked the run failed).
+    assert TaskRun.objects.get(pk=result.id).status == TaskResultStatus.READY
+
+
+@pytest.mark.django_db
+def test_a_task_for_another_function_names_no_version_of_this_one(
+    sent_invokes, settings, monkeypatch
+):
+    from urllib.parse import urlsplit
+
+    from cms.tasks import purge_cdn_paths
+    from tests.aws_fixtures import lambda_function
+
+    lambda_function("lambda-cms-production-worker")
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "cms.task_backends.LambdaAsyncBackend",
+            "OPTIONS": {"FUNCTION_NAME": "lambda-cms-production-worker"},
+        }
+    }
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "1")
+    purge_cdn_paths.enqueue(paths=["/"])
+    [url] = sent_invokes
+    assert urlsplit(url).query == ""
