@@ -13,7 +13,8 @@ otherwise Django loads in the first request, as before, and this module is not i
 - init (``load_at_init``): Zappa's handler loads the settings and Django (apps, models,
   middleware), then ``prime`` does the first request's work that needs no database and no
   network: both URLconfs built, the public templates compiled (with their tag libraries),
-  the models' field trees;
+  the models' field trees, the database backend's SQL compilers, the context processors,
+  the static files' manifest, the storage classes and the date formats;
 - before the snapshot (``before_snapshot``): every database connection is closed, every
   value read from Secrets Manager is dropped (cms.secrets.forget), the cached boto3
   clients (and their sockets and credentials) go, and garbage is collected so none of it
@@ -99,8 +100,15 @@ def load_at_init() -> bool:
 def prime() -> None:
     """The first request's work that needs neither the database nor the network."""
     from django.apps import apps
+    from django.conf import settings
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.cache import caches
+    from django.db import connections
+    from django.template import engines
     from django.template.loader import get_template
     from django.urls import get_resolver
+    from django.utils import formats
+    from django.utils.module_loading import import_string
 
     from .middleware import PublicURLConfMiddleware
 
@@ -108,8 +116,22 @@ def prime() -> None:
         get_resolver(urlconf).reverse_dict  # noqa: B018 (builds the resolver's tables)
     for name in PUBLIC_TEMPLATES:
         get_template(name)  # the cached loader keeps it compiled
+    for engine in engines.all():
+        engine.engine.template_context_processors  # noqa: B018 (imports them)
     for model in apps.get_models():
         model._meta.get_fields()
+    for alias in connections:
+        # The backend's SQL compilers (imported by the first query); connects to nothing.
+        connections[alias].ops.compiler("SQLCompiler")
+    caches["default"]  # the cache backend, made on first use
+    staticfiles_storage.exists  # noqa: B018 (reads the manifest from the package)
+    # Media storage classes are imported, not made: an S3 storage would keep what it
+    # resolved (credentials among it) in the snapshot.
+    for options in settings.STORAGES.values():
+        import_string(options["BACKEND"])
+    for name in ("MESSAGE_STORAGE", "SESSION_SERIALIZER"):
+        import_string(getattr(settings, name))
+    formats.get_format("DATE_FORMAT")  # the language's format module
 
 
 def before_snapshot() -> None:

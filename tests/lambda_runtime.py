@@ -46,7 +46,7 @@ print(json.dumps({"status": response["statusCode"], "ms": elapsed * 1000,
 # runs before the snapshot happen before the clock starts; then the after-restore hooks
 # and the first request, timed. Lambda's own restore of the memory is not modelled.
 RESTORED = r"""
-import json, os, sys, time
+import json, os, resource, sys, time
 package, sdk, event, entry = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
 os.chdir(package)
 sys.path[:0] = [package, sdk]
@@ -66,7 +66,6 @@ for hook, args, kwargs in after:
 response = handler(event, None)
 elapsed = time.perf_counter() - started
 cpu = time.process_time() - cpu_started
-import resource
 print(json.dumps({"status": response["statusCode"], "ms": elapsed * 1000, "cpu_ms": cpu * 1000,
                   "init_ms": init_ms, "hooks": [len(before), len(after)],
                   "body": response.get("body") or "", "b64": response.get("isBase64Encoded", False),
