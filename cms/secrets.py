@@ -277,7 +277,11 @@ def forget() -> list[str]:
     emptied = {}
     for variable in watched():
         emptied.update(FEEDS[variable])
-    module = sys.modules.get(getattr(settings, "SETTINGS_MODULE", None) or "")
+    # (None while a test overrides settings: the environment still names the module.)
+    module_name = getattr(settings, "SETTINGS_MODULE", None) or os.environ.get(
+        "DJANGO_SETTINGS_MODULE", ""
+    )
+    module = sys.modules.get(module_name)
     for name, empty in emptied.items():
         setattr(settings, name, type(empty)())
         if module is not None and hasattr(module, name):

@@ -447,3 +447,45 @@ def test_a_task_for_another_function_names_no_version_of_this_one(
     purge_cdn_paths.enqueue(paths=["/"])
     [url] = sent_invokes
     assert urlsplit(url).query == ""
+
+
+# -- the secrets between a snapshot and a restore, in process --------------------------
+
+
+def test_forgotten_secrets_fail_closed_and_are_read_again_at_each_request_until_readable(
+    aws, settings, monkeypatch
+):
+    import sys
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cms import aws as aws_module
+    from cms import secrets
+
+    module = sys.modules[os.environ["DJANGO_SETTINGS_MODULE"]]
+    monkeypatch.setattr(module, "SECRET_KEY", module.SECRET_KEY)  # the test settings' own
+    monkeypatch.setattr(secrets, "_forgotten", False)
+    monkeypatch.setattr(secrets, "_next_refresh", secrets._next_refresh)
+    client = aws_module.client("secretsmanager")
+    arn = _secret(client, "django", {"SECRET_KEY": KEY_1})
+    monkeypatch.setenv(secrets.DJANGO_ARN, arn)
+    assert secrets.refresh_settings() == ["SECRET_KEY"]  # the fallbacks were [] already
+
+    assert secrets.forget() == ["SECRET_KEY", "SECRET_KEY_FALLBACKS"]
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY setting must not be empty"):
+        settings.SECRET_KEY  # noqa: B018
+    assert module.SECRET_KEY == ""  # (these settings have no fallbacks of their own)
+    assert secrets._cache == {}
+
+    # Unreadable after the restore: nothing is served, and the next request tries again.
+    client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    assert secrets.refresh_settings() == []
+    assert secrets._next_refresh == 0
+    with pytest.raises(ImproperlyConfigured):
+        settings.SECRET_KEY  # noqa: B018
+
+    monkeypatch.setenv(secrets.DJANGO_ARN, _secret(client, "django-2", {"SECRET_KEY": KEY_2}))
+    assert secrets.refresh_settings() == ["SECRET_KEY"]
+    assert settings.SECRET_KEY == KEY_2
+    assert secrets._next_refresh > 0
+    assert module.SECRET_KEY == ""  # the module keeps nothing read after the restore
