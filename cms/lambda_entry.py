@@ -21,13 +21,17 @@ only what this project sends gets through:
   they use.
 
 Anything else is refused with a log line naming its kind and why, never its content.
-Imports only Zappa's handler, which Lambda would import anyway.
+Imports only Zappa's handler, which Lambda would import anyway; under a SnapStart init
+(and only then, or when asked) it also loads Django and registers the snapshot hooks,
+cms.snapstart.
 """
 
 import logging
 import re
 
 from zappa.handler import LambdaHandler
+
+from cms import snapstart
 
 logger = logging.getLogger(__name__)
 
@@ -206,3 +210,8 @@ def lambda_handler(event, context):
         # Zappa would copy them into os.environ (AWS_ENDPOINT_URL, DJANGO_SETTINGS_MODULE…).
         logger.warning("Dropped stage variables %s", [str(k)[:40] for k in dropped][:8])
     return LambdaHandler.lambda_handler(event, context)
+
+
+# Under a SnapStart init: Django now, with the snapshot hooks (cms.snapstart says why).
+if snapstart.wanted():
+    snapstart.load_at_init()

@@ -27,6 +27,7 @@ import logging
 import math
 import os
 import re
+import sys
 import time
 
 from django.core.exceptions import ImproperlyConfigured
@@ -212,9 +213,21 @@ def origin_secret_problem(accepted: list[str]) -> str:
 _next_refresh = math.inf
 
 
+# The settings each watched secret feeds, and what they hold while it is not read:
+# Django refuses an empty SECRET_KEY at its first use, and the origin check accepts no
+# request while no origin secret is listed (fail closed).
+FEEDS = {
+    DJANGO_ARN: {"SECRET_KEY": "", "SECRET_KEY_FALLBACKS": []},
+    ORIGIN_ARN: {"ORIGIN_VERIFY_SECRETS": []},
+}
+# Whether forget() dropped the settings' secrets and refresh_settings() has not yet put
+# them back.
+_forgotten = False
+
+
 def watched() -> list[str]:
     """The ARN variables whose secrets feed settings in this process."""
-    return [name for name in (DJANGO_ARN, ORIGIN_ARN) if os.environ.get(name)]
+    return [name for name in FEEDS if os.environ.get(name)]
 
 
 def settings_values(*, refresh: bool = False) -> dict:
@@ -250,6 +263,33 @@ def stop_watching() -> None:
     request_started.disconnect(dispatch_uid="cms.secrets.refresh")
 
 
+def forget() -> list[str]:
+    """Drop every value read from Secrets Manager from this process (before a SnapStart
+    snapshot, cms.snapstart): the cache, and the settings the watched secrets feed, in
+    django.conf.settings and in the settings module (which keeps what it computed at
+    import). Returns the names of the settings emptied. Settings given by plain variables
+    are configuration, in os.environ anyway, and stay. refresh_settings() reads them all
+    again; until then nothing is signed and no request passes the origin check."""
+    global _forgotten
+    from django.conf import settings
+
+    clear_cache()
+    emptied = {}
+    for variable in watched():
+        emptied.update(FEEDS[variable])
+    # (None while a test overrides settings: the environment still names the module.)
+    module_name = getattr(settings, "SETTINGS_MODULE", None) or os.environ.get(
+        "DJANGO_SETTINGS_MODULE", ""
+    )
+    module = sys.modules.get(module_name)
+    for name, empty in emptied.items():
+        setattr(settings, name, type(empty)())
+        if module is not None and hasattr(module, name):
+            setattr(module, name, type(empty)())
+    _forgotten = bool(emptied)
+    return sorted(emptied)
+
+
 def _refresh_if_due(sender=None, **kwargs) -> None:
     if time.time() >= _next_refresh:
         refresh_settings()
@@ -259,19 +299,28 @@ def refresh_settings() -> list[str]:
     """Re-read the watched secrets now and update the settings they feed; returns the
     names of the settings that changed. A secret that cannot be read, or now holds a
     weak value, leaves every setting as it was (and is logged, without its value)."""
-    global _next_refresh
+    global _next_refresh, _forgotten
     from django.conf import settings
 
     try:
         values = settings_values(refresh=True)
     except ImproperlyConfigured as exc:
-        logger.error("Secrets not refreshed, the current ones stay in use: %s", exc)
-        _next_refresh = time.time() + min(RETRY_AFTER, ttl())
+        if _forgotten:
+            # Forgotten (after a SnapStart restore): nothing can be served without them,
+            # so the very next request tries again.
+            logger.error("Secrets not read, requests fail until they are: %s", exc)
+            _next_refresh = 0
+        else:
+            logger.error("Secrets not refreshed, the current ones stay in use: %s", exc)
+            _next_refresh = time.time() + min(RETRY_AFTER, ttl())
         return []
-    changed = [name for name, value in values.items() if getattr(settings, name) != value]
+    # settings.SECRET_KEY raises while it is empty: read what is held, as it is.
+    held = settings._wrapped
+    changed = [name for name, value in values.items() if getattr(held, name, None) != value]
     for name in changed:
         setattr(settings, name, values[name])
-    if changed:
+    if changed and not _forgotten:
         logger.warning("Rotated secrets picked up: %s", ", ".join(changed))
+    _forgotten = False
     _next_refresh = time.time() + ttl()
     return changed

@@ -43,6 +43,13 @@ class LambdaAsyncBackend(BaseTaskBackend):
 
     OPTIONS: ``FUNCTION_NAME`` (default: the running function, from
     ``AWS_LAMBDA_FUNCTION_NAME``).
+
+    A task runs on the version that enqueued it: the invocation names the running
+    version (``AWS_LAMBDA_FUNCTION_VERSION``) as its Qualifier, so a task enqueued by a
+    release's smoke test, or by version N while ``live`` moves to N+1, runs N's code
+    against the schema N expects, and under SnapStart it starts from N's snapshot
+    (an unqualified invoke would run $LATEST, which SnapStart never snapshots).
+    ``$LATEST`` itself is not a version to pin: it stays unqualified.
     """
 
     supports_get_result = True
@@ -54,6 +61,15 @@ class LambdaAsyncBackend(BaseTaskBackend):
                 "LambdaAsyncBackend needs OPTIONS['FUNCTION_NAME'] outside Lambda."
             )
         return name
+
+    def invoke_target(self) -> dict:
+        """FunctionName, and the Qualifier when the target is this very function."""
+        name = self.function_name()
+        version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "")
+        running = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        if version and version != "$LATEST" and name == running:
+            return {"FunctionName": name, "Qualifier": version}
+        return {"FunctionName": name}
 
     def enqueue(self, task, args, kwargs):
         from . import aws
@@ -91,7 +107,7 @@ class LambdaAsyncBackend(BaseTaskBackend):
         record_enqueued(result)
         try:
             aws.client("lambda").invoke(
-                FunctionName=self.function_name(), InvocationType="Event", Payload=payload
+                **self.invoke_target(), InvocationType="Event", Payload=payload
             )
         except Exception as exc:
             _mark_failed(result.id, f"Could not enqueue: {exc!r}")

@@ -6,6 +6,7 @@ SDK the runtime bundles (boto3 and its dependencies, which the package leaves ou
 """
 
 import compileall
+import importlib.util
 import json
 import os
 import shutil
@@ -40,6 +41,42 @@ print(json.dumps({"status": response["statusCode"], "ms": elapsed * 1000,
 """
 
 
+# A restored SnapStart container, as well as it can be modelled in one process: the init
+# (the handler module's import, which loads Django under SnapStart) and the hooks Lambda
+# runs before the snapshot happen before the clock starts; then the after-restore hooks
+# and the first request, timed. Lambda's own restore of the memory is not modelled.
+RESTORED = r"""
+import json, os, resource, sys, time
+package, sdk, event, entry = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), sys.argv[4]
+os.chdir(package)
+sys.path[:0] = [package, sdk]
+import importlib
+init_started = time.perf_counter()
+module, _, function = entry.rpartition(".")
+handler = getattr(importlib.import_module(module), function)
+import snapshot_restore_py as hooks
+before, after = hooks.get_before_snapshot(), hooks.get_after_restore()
+for hook, args, kwargs in before:
+    hook(*args, **kwargs)
+init_ms = (time.perf_counter() - init_started) * 1000
+at_snapshot = set(sys.modules)
+cpu_started, started = time.process_time(), time.perf_counter()
+for hook, args, kwargs in after:
+    hook(*args, **kwargs)
+response = handler(event, None)
+elapsed = time.perf_counter() - started
+cpu = time.process_time() - cpu_started
+print(json.dumps({"status": response["statusCode"], "ms": elapsed * 1000, "cpu_ms": cpu * 1000,
+                  "init_ms": init_ms, "hooks": [len(before), len(after)],
+                  "body": response.get("body") or "", "b64": response.get("isBase64Encoded", False),
+                  "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  "modules": sorted(sys.modules),
+                  "imported_after_restore": sorted(set(sys.modules) - at_snapshot)}))
+"""
+# Provided by Lambda's Python runtime, not the package: the SnapStart hooks' registry.
+RUNTIME_MODULES = ("snapshot_restore_py",)
+
+
 def site_packages(venv: Path = BUILD_VENV) -> Path:
     return next((venv / "lib").glob("python3.*/site-packages"))
 
@@ -57,6 +94,11 @@ def runtime_sdk(dest: Path) -> Path:
                 shutil.copy2(source / name, dest / name)
         compileall.compile_dir(dest, quiet=2, workers=0)
         (dest / ".complete").touch()
+    for name in RUNTIME_MODULES:
+        # From the dev tools (requirements-dev.txt pins the runtime's version).
+        source = Path(importlib.util.find_spec(name).origin)
+        if not (dest / source.name).exists():
+            shutil.copy2(source, dest / source.name)
     return dest
 
 
@@ -99,10 +141,13 @@ def api_event(path="/", host="www.example.com", origin_secret=ORIGIN_SECRET):
 
 def cold_start(
     package: Path, sdk: Path, *, path="/", env=None, extra_args=(), event=None,
-    entry="handler.lambda_handler",
+    entry="handler.lambda_handler", restored=False,
 ) -> dict:  # fmt: skip
     """Answer one request from a fresh interpreter; returns status, body and timing.
-    ``entry`` is the function Lambda calls (zappa_settings.json's lambda_handler)."""
+    ``entry`` is the function Lambda calls (zappa_settings.json's lambda_handler).
+    ``restored``: as a container restored from a SnapStart snapshot (RESTORED above)."""
+    if restored:
+        env = {**(env or {}), "AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}
     started = time.perf_counter()
     result = subprocess.run(
         [
@@ -110,7 +155,7 @@ def cold_start(
             "-S",
             *extra_args,
             "-c",
-            COLD_START,
+            RESTORED if restored else COLD_START,
             str(package),
             str(sdk),
             json.dumps(event or api_event(path)),

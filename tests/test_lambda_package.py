@@ -1,6 +1,7 @@
 """The real Lambda zip: its contents and size, and a cold start in a fresh process."""
 
 import base64
+import json
 import struct
 import subprocess
 import sys
@@ -161,3 +162,95 @@ def test_cold_start_imports_little_beyond_a_bare_django_project(built):
     tooling = ("rest_framework", "django_filters", "drf_spectacular.openapi", "django.test",
                "unittest", "yaml", "requests")  # fmt: skip
     assert sorted(m for m in extra if m.startswith(tooling)) == []
+
+
+# Modules a restored SnapStart container imports between the restore and the end of its
+# first home page: everything it needs was loaded and primed at init (cms.snapstart.prime;
+# 0 when set, 26 before the priming took in the context processors, storages, caches and
+# formats).
+AFTER_RESTORE_MODULES_BUDGET = 3
+
+
+def test_a_restored_snapstart_package_answers_with_django_loaded_at_init(built):
+    outcome = cold_start(built["tree"], built["sdk"], env=built["env"], entry=ENTRY, restored=True)
+    assert outcome["hooks"] == [1, 1]  # before-snapshot and after-restore, registered
+    assert outcome["status"] == 200
+    assert "Welcome to Lambda CMS" in outcome["body"]
+    late = outcome["imported_after_restore"]
+    print(f"modules imported after the restore: {len(late)}")
+    # Django, the project's apps and the templates' libraries came with the snapshot.
+    loaded_at_init = ("django.apps", "django.db.models", "cms.models", "sitecontent.models",
+                      "django.template.defaulttags", "cms.public_urls")  # fmt: skip
+    assert [m for m in late if m.startswith(loaded_at_init)] == []
+    assert len(late) <= AFTER_RESTORE_MODULES_BUDGET, late
+
+
+def test_a_plain_cold_start_leaves_django_to_the_first_request(built):
+    """Without SnapStart (dev, staging) init stays as small as before: the entry point
+    loads nothing of Django until an event comes."""
+    probe = (
+        "import sys; sys.path[:0] = sys.argv[1:3]; import os; os.chdir(sys.argv[1]);"
+        "import cms.lambda_entry; print('django.apps.registry' in sys.modules and "
+        "sys.modules['django.apps.registry'].apps.ready, 'snapshot_restore_py' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(built["tree"]), str(built["sdk"])],
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **built["env"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["False", "False"]
+
+
+# -- the SnapStart settings Zappa makes of the production stage --------------------------
+
+
+@pytest.fixture(scope="module")
+def production_cli(tmp_path_factory):
+    """Zappa's CLI loaded with production's settings as make deploy writes them into the
+    build copy (the committed stage with the stack's outputs filled in)."""
+    from zappa.cli import ZappaCLI
+
+    from tests.lambda_fixtures import deployed_settings_file
+
+    settings_file = deployed_settings_file(tmp_path_factory.mktemp("production"), "production")
+    cli = ZappaCLI()
+    cli.api_stage = "production"
+    cli.load_settings(str(settings_file))
+    return cli
+
+
+def test_production_publishes_snapstart_versions_and_keeps_enough_of_them(production_cli):
+    assert production_cli.snap_start == "PublishedVersions"
+    # Zappa's own alias would be "snapstart"; ours (blue/green) is "live".
+    assert production_cli.apigateway_lambda_qualifier == "live"
+    # A rollback needs the version before the live one, and SnapStart keeps a snapshot
+    # per retained version.
+    assert production_cli.num_retained_versions >= 2
+    # Keep-warm pings would invoke $LATEST, which SnapStart never snapshots: only cost.
+    assert production_cli.stage_config["keep_warm"] is False
+    assert production_cli.stage_config.get("provisioned_concurrency") is None
+
+
+def test_production_api_invokes_the_live_alias_never_latest(production_cli):
+    cli = production_cli
+    arn = f"arn:aws:lambda:eu-west-1:123456789012:function:{cli.lambda_name}"
+    template = cli.zappa.create_stack_template(
+        lambda_arn=arn,
+        lambda_name=cli.lambda_name,
+        api_key_required=cli.api_key_required,
+        iam_authorization=cli.iam_authorization,
+        authorizer=cli.authorizer,
+        cors_options=cli.cors,
+        description=cli.apigateway_description,
+        endpoint_configuration=cli.endpoint_configuration,
+        apigateway_version=cli.apigateway_version,
+        stage_name=cli.api_stage,
+        lambda_qualifier=cli.apigateway_lambda_qualifier,
+    ).to_dict()
+    methods = [r for r in template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Method"]
+    assert methods
+    for method in methods:
+        uri = json.dumps(method["Properties"]["Integration"]["Uri"])
+        assert f"function:{cli.lambda_name}:live/invocations" in uri, uri

@@ -90,6 +90,23 @@ def test_production_like_defaults(stage):
 
 
 @pytest.mark.parametrize("stage", STAGES)
+def test_snapstart_stages_run_no_keep_warm_and_no_stage_loads_django_at_every_init(stage):
+    """Under SnapStart (docs/snapstart.md) keep-warm only costs: its pings invoke $LATEST,
+    which has no snapshot. cms.lambda_entry loads Django at a SnapStart init by itself;
+    Zappa's INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT would load it at every stage's init,
+    snapshot or not, so no stage sets it."""
+    config = stage_config(stage)
+    snap_start = config.get("snap_start", "None") not in ("None", None)
+    if snap_start:
+        assert config["keep_warm"] is False
+        assert config.get("num_retained_versions", 0) >= 2
+    assert stage != "production" or snap_start
+    variables = {**config.get("aws_environment_variables", {}),
+                 **config.get("environment_variables", {})}  # fmt: skip
+    assert "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT" not in variables
+
+
+@pytest.mark.parametrize("stage", STAGES)
 def test_the_committed_stage_names_no_resource_the_stack_makes(stage):
     """The stack is the one home of the stage's bucket, domain, distribution, role,
     network and secrets; a value here as well would drift from it (and make deploy refuses

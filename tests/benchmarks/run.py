@@ -4,6 +4,10 @@ the same run on the same machine, as one table of figures and ratios.
 - cold start: a fresh interpreter imports Zappa's handler from the unzipped package and
   answers one request (our home page from the database; the bare project's hello-world
   page); median of interleaved runs, so machine noise hits both alike;
+- restored cold start (SnapStart, production): the function's entry point imported as a
+  SnapStart init imports it (Django loaded and primed) and the before-snapshot hooks run
+  before the clock starts; then the after-restore hooks and the first request, timed
+  (tests.lambda_runtime.RESTORED), interleaved with the two above;
 - warm latency: one process per package answers each page many times through Zappa's
   handler (real API Gateway events); median and p99;
 - SQL queries per page (after warm-up), peak memory of the warm process, zip size.
@@ -26,6 +30,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tests.lambda_fixtures import stage_config
 from tests.lambda_runtime import (
     ROOT,
     api_event,
@@ -43,6 +48,8 @@ BUDGETS = {
     "warm": 10.0,  # warm p50 of home, list and detail, x the bare hello-world page
     "queries": 6,  # SQL queries per public page or API list
 }
+# The function Lambda calls (cms.lambda_entry): where SnapStart's init loads Django.
+ENTRY = stage_config("dev")["lambda_handler"]
 PAGES = [
     # label, path, held to the warm budget
     ("home", "/", True),
@@ -165,17 +172,23 @@ def measure(args):
     log(f"cold starts: {args.cold} of each, interleaved")
     for tree, env in ((ours, ours_env), (bare, bare_env)):
         cold_start(tree, sdk, env=env)  # the page cache, not the interpreter
-    cold = {"ours": [], "bare": []}
+    cold = {"ours": [], "bare": [], "restored": []}
     for _ in range(args.cold):
         outcome = cold_start(ours, sdk, env=ours_env)
-        if outcome["status"] != 200 or "Welcome to Lambda CMS" not in outcome["body"]:
-            raise RuntimeError(f"cold start answered {outcome['status']}")
+        restored = cold_start(ours, sdk, env=ours_env, entry=ENTRY, restored=True)
+        for start in (outcome, restored):
+            if start["status"] != 200 or "Welcome to Lambda CMS" not in start["body"]:
+                raise RuntimeError(f"cold start answered {start['status']}")
+        if restored["hooks"] != [1, 1]:
+            raise RuntimeError(f"SnapStart hooks registered: {restored['hooks']}, not [1, 1]")
         cold["ours"].append(outcome)
+        cold["restored"].append(restored)
         cold["bare"].append(cold_start(bare, sdk, env=bare_env))
 
     log(f"warm requests: {args.samples} per page after {args.warmup} to warm up")
     ours_warm = warm(ours, sdk, ours_env, [p for _, p, _ in PAGES], args.samples, args.warmup)
     bare_warm = warm(bare, sdk, bare_env, ["/"], args.samples, args.warmup)
+    restored = cold.pop("restored")
     return {
         "cold": {
             side: {
@@ -184,6 +197,12 @@ def measure(args):
                 "modules": len(runs[0]["modules"]),
             }
             for side, runs in cold.items()
+        },
+        "restored": {
+            "ms": statistics.median(o["ms"] for o in restored),
+            "cpu_ms": statistics.median(o["cpu_ms"] for o in restored),
+            "init_ms": statistics.median(o["init_ms"] for o in restored),
+            "imported_after_restore": len(restored[0]["imported_after_restore"]),
         },
         "ours": ours_warm,
         "bare": bare_warm,
@@ -207,6 +226,18 @@ def table(figures):
         ratio = cold["ours"][key] / cold["bare"][key]
         verdict_text = f"≤ {budget}x {verdict(ratio <= budget)}" if budget else ""
         rows.append((name, cold["ours"][key], cold["bare"][key], ratio, verdict_text))
+    if restored := figures.get("restored"):
+        for name, key, bare_key in (
+            ("Restored SnapStart cold start: after-restore hooks + first page, wall (ms, "
+             "median)", "ms", "ms"),
+            ("Restored SnapStart cold start, CPU time (ms, median)", "cpu_ms", "cpu_ms"),
+            ("SnapStart init + before-snapshot hooks, once per version (ms, median)",
+             "init_ms", None),
+            ("Modules imported after the restore", "imported_after_restore", None),
+        ):  # fmt: skip
+            bare_value = cold["bare"][bare_key] if bare_key else None
+            ratio = restored[key] / bare_value if bare_value else None
+            rows.append((name, restored[key], bare_value, ratio, ""))
     hello = figures["bare"]["pages"]["/"]["repeat"]
     for mode, title in (("repeat", "repeated (page cache)"), ("rendered", "rendered")):
         for label, path, budgeted in PAGES:
