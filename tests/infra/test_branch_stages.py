@@ -219,12 +219,15 @@ def test_an_unknown_stage_names_the_branch_stages_as_a_way_out():
 
 
 def test_a_branch_stages_template_and_policy_name_only_its_own_resources():
-    from infra import template
+    from infra import ci, template
 
     for stage in ("pr-123", config.branch_stage("x" * 80)):
         body = deploy.render(template.build(stage))
         assert "lambda-cms-preview" not in body
-        named = set(re.findall(r"lambda-cms-[a-z0-9-]+", body))
+        # The one outside name: the CI stack's permissions boundary on every role it makes.
+        boundary = ci.boundary_name("lambda-cms")
+        assert f"policy/{boundary}" in body
+        named = set(re.findall(r"lambda-cms-[a-z0-9-]+", body.replace(boundary, "")))
         assert named
         assert all(n.startswith(f"lambda-cms-{stage}") for n in named), named
         policy = json.dumps(template.role_policy(stage))
