@@ -199,8 +199,12 @@ def firing(cw, alarms: list[str]) -> list[str]:
         return []
     found = []
     for start in range(0, len(alarms), 100):
-        answer = cw.describe_alarms(AlarmNames=alarms[start : start + 100], StateValue="ALARM")
-        found += [a["AlarmName"] for a in answer["MetricAlarms"] + answer.get("CompositeAlarms", [])]
+        answer = cw.describe_alarms(AlarmNames=alarms[start : start + 100])
+        found += [
+            a["AlarmName"]
+            for a in answer["MetricAlarms"] + answer.get("CompositeAlarms", [])
+            if a["StateValue"] == "ALARM"
+        ]
     return sorted(found)
 
 
@@ -243,7 +247,10 @@ def shift(lam, cw, function, live: Live, new: str, commit: str, plan, alarms, *,
             point_live(lam, function, old, history=live.history, weights={new: share / 100})
         else:
             point_live(lam, function, new, history=released)
-        log(f"{share}% of requests on version {new}" + (f", {100 - share}% on {old}" if share < 100 else ""))
+        log(
+            f"{share}% of requests on version {new}"
+            + (f", {100 - share}% on {old}" if share < 100 else "")
+        )
         if alarms_now := watch(cw, alarms, plan.step_seconds, sleep):
             point_live(lam, function, old, history=live.history)
             raise ReleaseError(
@@ -349,7 +356,7 @@ def detach_event_sources(stage: str) -> None:
         raise
     try:
         events, role_arn = stage_events(stage, settings)
-    except Exception as exc:  # noqa: BLE001 (no stack: the rules are still found by target)
+    except Exception as exc:
         log(f"{exc}; removing the rules that target {function}:{LIVE}")
         events, role_arn = [], None
     z = zappa_core(settings, role_arn)

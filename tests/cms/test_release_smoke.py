@@ -38,9 +38,11 @@ def run():
 
 
 def no_throwaway_users():
-    return not get_user_model().objects.filter(
-        username__startswith=release_smoke.USERNAME_PREFIX
-    ).exists()
+    return (
+        not get_user_model()
+        .objects.filter(username__startswith=release_smoke.USERNAME_PREFIX)
+        .exists()
+    )
 
 
 def test_passes_on_a_working_site_and_leaves_no_user_behind(site):
