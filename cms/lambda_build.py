@@ -578,6 +578,19 @@ def new_migrations(since: str) -> list[str]:
     return sorted(f for f in project_files() if MIGRATION_FILE.search(f) and f not in before)
 
 
+def safety_check(paths: list[str]) -> dict:
+    """infra.migration_safety on ``paths``, in the build copy (Django set up with the
+    build's placeholder settings, in the runtime virtualenv)."""
+    result = subprocess.run(
+        [VENV / "bin/python", "-m", "infra.migration_safety", *paths],
+        cwd=SRC, env={**os.environ, **build_env()}, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    if result.returncode:
+        raise BuildError(f"the migration check failed: {result.stderr.strip()[-1000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def check_migrations(stage: str, live: dict) -> None:
     """Refuse migrations that would break the version serving now (it keeps serving while
     the new one is smoke-tested, during the steps and after any rollback), unless the
@@ -597,14 +610,7 @@ def check_migrations(stage: str, live: dict) -> None:
     if not paths:
         log(f"no new migrations since version {live['live']} (commit {live['commit']})")
         return
-    result = subprocess.run(
-        [VENV / "bin/python", "-m", "infra.migration_safety", *paths],
-        cwd=SRC, env={**os.environ, **build_env()}, capture_output=True, text=True,
-        check=False,
-    )  # fmt: skip
-    if result.returncode:
-        raise BuildError(f"the migration check failed: {result.stderr.strip()[-1000:]}")
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = safety_check(paths)
     log(f"{len(paths)} new migration file(s) checked: {', '.join(paths)}")
     for item in found["unchecked"]:
         log(f"review by hand: {item['migration']} has {item['operation']} (not readable)")

@@ -412,9 +412,16 @@ def release(stage: str, *, first: bool, commit: str, sleep=time.sleep, alarms=No
         log(f"{function}:{LIVE} made, on version {new}")
         if first:
             # The API was made before the alias could exist: point it at the alias now.
+            # (Zappa's --no-upload takes a value: any one means "configuration only".)
             from cms import lambda_build
 
-            lambda_build.zappa("update", stage, "--no-upload")
+            try:
+                lambda_build.zappa("update", stage, "--no-upload", "yes")
+            except lambda_build.BuildError as exc:
+                raise ReleaseError(
+                    f"pointing the API at {LIVE} failed ({exc}); version {new} is on {LIVE}: "
+                    f"run make deploy STAGE={stage} again"
+                ) from exc
         attach_event_sources(stage, settings)
         return new
 
