@@ -544,7 +544,9 @@ def for_zappa(resolved: dict, *, first: bool) -> dict:
     function, before any alias can exist, so it invokes the function unqualified until
     the release has made ``live`` and run ``zappa update --no-upload`` with the qualifier
     (nothing reaches it before: CloudFront's origin is set after)."""
-    zappa_view = {**resolved, "events": [], "keep_warm": False}
+    # Zappa's pruning of old versions is off too: it would delete the version live serves
+    # after a rollback (the release prunes, keeping what live and its history need).
+    zappa_view = {**resolved, "events": [], "keep_warm": False, "num_retained_versions": None}
     if first:
         zappa_view.pop("apigateway_lambda_qualifier", None)
     return zappa_view

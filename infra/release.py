@@ -140,6 +140,29 @@ def versions(lam, function: str) -> set[str]:
     return found - {"$LATEST"}
 
 
+def prune(lam, function: str, retained: int | None, live: Live | None) -> list[str]:
+    """Delete published versions beyond the newest ``retained``, never one an alias
+    routes to or the history could roll back to. (Zappa's own pruning, which the build
+    turns off, counts from the newest only: after a rollback it would delete the version
+    live serves, which Lambda refuses, failing the update.)"""
+    if not retained:
+        return []
+    keep = set()
+    for page in lam.get_paginator("list_aliases").paginate(FunctionName=function):
+        for alias in page["Aliases"]:
+            keep.add(alias["FunctionVersion"])
+            keep |= set((alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
+    if live is not None:
+        keep |= {entry[0] for entry in live.history}
+    newest = sorted(versions(lam, function), key=int, reverse=True)
+    doomed = [v for v in newest[retained:] if v not in keep]
+    for version in doomed:
+        lam.delete_function(FunctionName=function, Qualifier=version)
+    if doomed:
+        log(f"pruned version(s) {', '.join(sorted(doomed, key=int))} (kept {retained} newest)")
+    return doomed
+
+
 # --- publishing and running commands in a version -------------------------------------
 
 
@@ -386,6 +409,9 @@ def release(stage: str, *, first: bool, commit: str, sleep=time.sleep, alarms=No
             f"{function}:{LIVE} still routes {live.weights} next to version {live.version} "
             f"(a release was interrupted): run make rollback STAGE={stage} first"
         )
+    from cms import iam_policy
+
+    retained = iam_policy.stage_settings(stage).get("num_retained_versions")
     serving = f"version {live.version} serves" if live else "nothing serves yet"
     # Read before anything changes; a first release has nothing to protect.
     watch_list = []
@@ -428,6 +454,7 @@ def release(stage: str, *, first: bool, commit: str, sleep=time.sleep, alarms=No
     attach_event_sources(stage, settings)
     shift(lam, cw, function, live, new, commit, settings.release, watch_list, sleep=sleep)
     log(f"version {new} serves all requests (before it: version {live.version})")
+    prune(lam, function, retained, get_live(lam, function))
     return new
 
 

@@ -332,3 +332,19 @@ def test_the_alias_history_fits_lambdas_description_limit():
     assert len(text) <= 256
     assert release._history(text)[0] == ["100", "f" * 12]
     assert len(release._history(text)) == release.HISTORY_SIZE
+
+
+def test_pruning_keeps_what_live_and_a_rollback_need(stage):
+    # production keeps 5 versions (zappa_settings.json num_retained_versions).
+    stage.release(COMMITS[0])
+    released(stage, "v2", COMMITS[1])
+    assert release.rollback(STAGE) == ("2", "1")
+    # (Up to the release that prunes: moto numbers a new version after the count of those
+    # left, so it would reuse a number; Lambda never does.)
+    for number in range(3, 8):
+        released(stage, f"v{number}", COMMITS[number % 4])
+    kept = sorted(int(v) for v in release.versions(client("lambda"), FUNCTION))
+    # The 5 newest, and version 1, which the history can still go back to; version 2 was
+    # rolled back from, so nothing needs it.
+    assert kept == [1, 3, 4, 5, 6, 7]
+    assert stage.live() == ("7", {})
