@@ -552,6 +552,12 @@ def for_zappa(resolved: dict, *, first: bool) -> dict:
     return zappa_view
 
 
+# The management commands the release runs in a new version (infra.release), each one
+# cms.lambda_entry.MANAGE_COMMANDS allows: its migrations, its smoke test, and a new
+# branch stage's content.
+MIGRATE = "migrate --noinput"
+SMOKE = "release_smoke"
+SEED = "seed_demo --force --content-only"
 # Migration files of the project (its apps' migrations/ folders).
 MIGRATION_FILE = re.compile(r"(?:^|/)migrations/\d{4}_\w+\.py$")
 ALLOW_DESTRUCTIVE = "ALLOW_DESTRUCTIVE_MIGRATIONS"

@@ -34,6 +34,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from cms.lambda_build import MIGRATE, SEED, SMOKE
 from infra import config, deploy
 
 LIVE = "live"
@@ -41,10 +42,6 @@ LIVE = "live"
 HISTORY_SIZE = 8
 # How often a step's alarms are read while it is watched.
 WATCH_POLL_SECONDS = 10
-# Commands the release runs in the new version (cms.lambda_entry.MANAGE_COMMANDS).
-MIGRATE = "migrate --noinput"
-SMOKE = "release_smoke"
-SEED = "seed_demo --force --content-only"
 # Zappa's keep-warm event, as ``zappa schedule`` adds it (zappa/cli.py, schedule).
 KEEP_WARM_FUNCTION = "handler.keep_warm_callback"
 
