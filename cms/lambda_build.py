@@ -1,7 +1,7 @@
 """Build and deploy the Lambda package. Run by ``make package`` and ``make deploy``.
 
     python -m cms.lambda_build package STAGE [--output PATH]
-    python -m cms.lambda_build deploy STAGE [--first]   # zappa deploy if not deployed, else update
+    python -m cms.lambda_build deploy STAGE [--first]   # build, zappa deploy or update, release
     python -m cms.lambda_build iam-policy STAGE          # print the stage's role policy
 
 Zappa zips the virtualenv it runs from, so the build uses a runtime-only virtualenv
@@ -16,6 +16,12 @@ Lambda and every cold start would recompile everything.
 Standard library only: this module runs before any dependency is installed, and is
 excluded from the package (zappa_settings.json, exclude_glob). What needs boto3 (reading
 the stack, setting its ApiDomain parameter: infra/) runs in the build virtualenv.
+
+A deploy is a release (infra/release.py, docs/releases.md): Zappa puts the new code on
+``$LATEST`` and the release publishes it as a version, migrates, smoke-tests it through its
+own qualifier and moves the ``live`` alias (the one the API and every event source
+invoke) to it, or leaves ``live`` where it was. Before anything is uploaded the new
+migrations are checked to keep the serving version working (infra/migration_safety.py).
 
 ``INFRA_OUTPUTS=path.json`` (a JSON object of output names to values) supplies outputs the
 stack lacks. It exists for rehearsals on moto, whose CloudFormation creates no CloudFront
@@ -262,6 +268,10 @@ def secret_looking_files(zip_path: Path) -> list[str]:
 
 
 def zappa(*args, capture=False):
+    if args and args[0] == "undeploy":
+        # Releases put the event sources on the function's live alias (infra.release);
+        # Zappa's undeploy only looks for them on the unqualified function.
+        infra_call(DETACH_EVENTS, str(args[1]), capture=False)
     command = [str(VENV / "bin/zappa"), *map(str, args)]
     log("$ zappa " + " ".join(map(str, args)))
     result = subprocess.run(
@@ -443,6 +453,16 @@ import sys
 from infra.deploy import set_api_domain
 set_api_domain(sys.argv[1], sys.argv[2])
 """
+DETACH_EVENTS = r"""
+import sys
+from infra.release import detach_event_sources
+detach_event_sources(sys.argv[1])
+"""
+RELEASE_STATE = r"""
+import json, sys
+from infra import release
+print(json.dumps(release.state(sys.argv[1])))
+"""
 ROLE_POLICY = r"""
 import json, sys
 from infra.template import role_policy
@@ -510,9 +530,137 @@ def api_url(stage: str) -> str | None:
     return (status.get("API Gateway URL") or "").rstrip("/") or None
 
 
+def is_branch_stage(stage: str) -> bool:
+    """A stage made per branch from the preview template (infra.config, once it has it)."""
+    check = getattr(infra_config, "is_branch_stage", None)
+    return bool(check and check(stage))
+
+
+def for_zappa(resolved: dict, *, first: bool) -> dict:
+    """The stage as Zappa's deploy and update get it. The events are left out: Zappa would
+    point them at the unqualified function ($LATEST: code no smoke test has passed), and
+    the release points them at the live alias itself (infra.release.attach_event_sources,
+    with Zappa's own code). On a first deploy the API is made in the same step as the
+    function, before any alias can exist, so it invokes the function unqualified until
+    the release has made ``live`` and run ``zappa update --no-upload`` with the qualifier
+    (nothing reaches it before: CloudFront's origin is set after)."""
+    # Zappa's pruning of old versions is off too: it would delete the version live serves
+    # after a rollback (the release prunes, keeping what live and its history need).
+    zappa_view = {**resolved, "events": [], "keep_warm": False, "num_retained_versions": None}
+    if first:
+        zappa_view.pop("apigateway_lambda_qualifier", None)
+    return zappa_view
+
+
+# The management commands the release runs in a new version (infra.release), each one
+# cms.lambda_entry.MANAGE_COMMANDS allows: its migrations, its smoke test, and a new
+# branch stage's content.
+MIGRATE = "migrate --noinput"
+SMOKE = "release_smoke"
+SEED = "seed_demo --force --content-only"
+# Migration files of the project (its apps' migrations/ folders).
+MIGRATION_FILE = re.compile(r"(?:^|/)migrations/\d{4}_\w+\.py$")
+ALLOW_DESTRUCTIVE = "ALLOW_DESTRUCTIVE_MIGRATIONS"
+
+
+def head_commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def new_migrations(since: str) -> list[str]:
+    """The migration files this build ships that commit ``since`` (the serving version's)
+    did not have."""
+    listed = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", since], cwd=ROOT, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    if listed.returncode:
+        raise BuildError(
+            f"the serving version was built from commit {since}, which this clone does not "
+            f"have, so its new migrations cannot be found: git fetch origin {since} (in CI, "
+            f"check out with fetch-depth: 0), or after reviewing them {ALLOW_DESTRUCTIVE}=all"
+        )
+    before = set(listed.stdout.splitlines())
+    return sorted(f for f in project_files() if MIGRATION_FILE.search(f) and f not in before)
+
+
+def safety_check(paths: list[str]) -> dict:
+    """infra.migration_safety on ``paths``, in the build copy (Django set up with the
+    build's placeholder settings, in the runtime virtualenv)."""
+    result = subprocess.run(
+        [VENV / "bin/python", "-m", "infra.migration_safety", *paths],
+        cwd=SRC, env={**os.environ, **build_env()}, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    if result.returncode:
+        raise BuildError(f"the migration check failed: {result.stderr.strip()[-1000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def check_migrations(stage: str, live: dict) -> None:
+    """Refuse migrations that would break the version serving now (it keeps serving while
+    the new one is smoke-tested, during the steps and after any rollback), unless the
+    operator names them in ALLOW_DESTRUCTIVE_MIGRATIONS (docs/releases.md)."""
+    allowed = {a.strip() for a in os.environ.get(ALLOW_DESTRUCTIVE, "").split(",") if a.strip()}
+    if live.get("live") is None:
+        return  # no version serves: nothing to keep working
+    if "all" in allowed:
+        log(f"{ALLOW_DESTRUCTIVE}=all: the new migrations are not checked")
+        return
+    if not live.get("commit"):
+        raise BuildError(
+            f"{stage}'s live version {live['live']} records no commit, so its new migrations "
+            f"cannot be found: after reviewing them, deploy with {ALLOW_DESTRUCTIVE}=all"
+        )
+    paths = new_migrations(live["commit"])
+    if not paths:
+        log(f"no new migrations since version {live['live']} (commit {live['commit']})")
+        return
+    found = safety_check(paths)
+    log(f"{len(paths)} new migration file(s) checked: {', '.join(paths)}")
+    for item in found["unchecked"]:
+        log(f"review by hand: {item['migration']} has {item['operation']} (not readable)")
+    refused = [c for c in found["contracts"] if c["migration"] not in allowed]
+    for item in found["contracts"]:
+        if item["migration"] in allowed:
+            log(f"allowed by {ALLOW_DESTRUCTIVE}: {item['migration']} {item['operation']}")
+    if refused:
+        names = sorted({c["migration"] for c in refused})
+        raise BuildError(
+            "these migrations would break the version serving now (it keeps serving until "
+            "the new one has passed its smoke test, and after a rollback): "
+            + "; ".join(f"{c['migration']} {c['operation']}" for c in refused)
+            + ". Expand first and contract in a later release (docs/releases.md); or, "
+            f"accepting that, deploy with {ALLOW_DESTRUCTIVE}={','.join(names)}"
+        )
+
+
+def release_state(stage: str) -> dict:
+    return json.loads(infra_call(RELEASE_STATE, stage, capture=True).strip().splitlines()[-1])
+
+
+def release(*args: str) -> None:
+    """``python -m infra release|rollback|seed …`` in the build virtualenv (boto3, and
+    Zappa's own library for the event sources)."""
+    run([VENV / "bin/python", "-m", "infra", *args])
+
+
+def outputs_or_apply(stage: str) -> dict:
+    """The stack's outputs; a branch stage without a stack gets one first (make infra)."""
+    if is_branch_stage(stage):
+        answer = json.loads(infra_call(STACK_OUTPUTS, stage, capture=True).strip().splitlines()[-1])
+        if "error" not in answer and answer["outputs"] is None:
+            log(f"{stage} is a branch stage without a stack: make infra STAGE={stage}")
+            run([VENV / "bin/python", "-m", "infra", "apply", stage])
+    return stage_outputs(stage)
+
+
 def deploy(stage: str, *, first: bool) -> None:
-    """Read the stage's stack, build, update (or deploy the first time), migrate,
-    smoke-test; stop at a failure.
+    """Read the stage's stack, build, check the new migrations, update (or deploy the first
+    time), then release: publish, migrate, smoke-test, move ``live``; stop at a failure
+    with ``live`` on the version that served before.
 
     The stack made everything around the function (infra/, ``make infra``); its outputs
     go into the build copy's zappa settings, never into the committed file and never by
@@ -525,31 +673,45 @@ def deploy(stage: str, *, first: bool) -> None:
     """
     config = iam_policy.stage_settings(stage)
     iam_policy.from_zappa_settings(stage, config)  # refuses a stage name Zappa would mangle
-    resolved = stage_settings_from_outputs(stage, config, stage_outputs(stage))
+    resolved = stage_settings_from_outputs(stage, config, outputs_or_apply(stage))
     site_url = resolved["aws_environment_variables"]["SITE_URL"]
     through_cloudfront = requires_cloudfront(resolved)
     prepare()
-    write_stage(stage, resolved)
+    before = release_state(stage)
+    check_migrations(stage, before)
+    commit = head_commit()
 
-    url = None if first else api_url(stage)
-    if url is None:
+    new_function = first or not before["function"]
+    write_stage(stage, for_zappa(resolved, first=new_function))
+    if new_function:
         # Not deployed yet (or FIRST=1): make infra then make deploy is the whole story.
         log(f"{stage} has no function yet: zappa deploy")
-        zappa("deploy", stage)  # also schedules the events and adds the event sources
-        url = api_url(stage)
-        if not url:
-            raise BuildError(f"zappa status reports no API Gateway URL for {stage}")
+        zappa("deploy", stage)
+        write_stage(stage, for_zappa(resolved, first=False))
+        release("release", stage, "--first", "--commit", commit)
     else:
-        zappa("update", stage)  # also reschedules the events
+        zappa("update", stage)
+        release("release", stage, "--commit", commit)
+    url = api_url(stage)
+    if not url:
+        raise BuildError(f"zappa status reports no API Gateway URL for {stage}")
     # At every deploy, not only the first: a no-op when the stack has it already, and a
     # first deploy stopped before this step is finished by the next make deploy.
     api_domain = urllib.parse.urlsplit(url).netloc
     log(f"CloudFront origin for {stage}: {api_domain} (stack parameter ApiDomain)")
     infra_call(SET_API_DOMAIN, stage, api_domain, capture=False)
-    zappa("manage", stage, "migrate --noinput")
 
     smoke_url = os.environ.get("SMOKE_URL") or site_url
-    smoke(smoke_url.rstrip("/") + "/", stage=stage, through_cloudfront=through_cloudfront)
+    try:
+        smoke(smoke_url.rstrip("/") + "/", stage=stage, through_cloudfront=through_cloudfront)
+    except BuildError as exc:
+        if before.get("live") in (None, release_state(stage)["live"]):
+            raise  # nothing released to go back from
+        log(f"the site fails after the release ({exc}): rolling back")
+        release("rollback", stage)
+        raise BuildError(f"{exc}; rolled back to the version before") from exc
+    if new_function and is_branch_stage(stage):
+        release("seed", stage)
     log(f"{stage} deployed and answering at {site_url}")
 
 

@@ -12,10 +12,13 @@ through INFRA_OUTPUTS, so that what the wiring does with real values is exercise
 outputs into Zappa's settings, the dead-letter queue on the function, the CloudFront
 origin pointed at the API, and the secrets read by production settings at start.
 
-moto cannot run the function (no Docker); its simple mode answers the ``zappa manage``
-invocation with a canned success, and the smoke request goes to SMOKE_URL, a local
-stand-in for the distribution (moto's CloudFront serves nothing). What runs inside the
-function is covered by the in-process handler tests.
+moto cannot run the function (no Docker); its simple mode answers the release's
+invocations of the new version (``migrate``, ``release_smoke``) with a canned success,
+or, through the documented shim tests/infra/moto_shims.fail_command, with the
+FunctionError Lambda answers when the command raised. The request to the site after a
+release goes to SMOKE_URL, a local stand-in for the distribution (moto's CloudFront
+serves nothing). What runs inside the function is covered by the in-process handler
+tests and tests/cms/test_release_smoke.py.
 """
 
 import ast
@@ -498,6 +501,15 @@ def function_configuration():
     return client("lambda").get_function(FunctionName=FUNCTION)["Configuration"]
 
 
+def live_version():
+    return client("lambda").get_alias(FunctionName=FUNCTION, Name="live")["FunctionVersion"]
+
+
+def published_versions():
+    listed = client("lambda").list_versions_by_function(FunctionName=FUNCTION)["Versions"]
+    return sorted(int(v["Version"]) for v in listed if v["Version"] != "$LATEST")
+
+
 def rules():
     return {r["Name"]: r for r in client("events").list_rules()["Rules"]}
 
@@ -511,16 +523,18 @@ def check_the_function(outputs, made):
     assert function["VpcConfig"]["SecurityGroupIds"] == [outputs["FunctionSecurityGroupId"]]
     assert function["DeadLetterConfig"]["TargetArn"] == outputs["DeadLetterQueueArn"]
 
+    # Every event source invokes the live alias, never $LATEST (infra.release); one each.
+    live = f"{function['FunctionArn']}:live"
     # (By queue: moto's filter by FunctionName misses mappings made with the function's ARN.)
     [mapping] = client("lambda").list_event_source_mappings(
         EventSourceArn=outputs["DeadLetterQueueArn"]
     )["EventSourceMappings"]
-    assert mapping["FunctionArn"] == function["FunctionArn"]
+    assert mapping["FunctionArn"] == live
     assert mapping["BatchSize"] == 10
 
     notification = client("s3").get_bucket_notification_configuration(Bucket=outputs["MediaBucket"])
     [to_lambda] = notification["LambdaFunctionConfigurations"]
-    assert to_lambda["LambdaFunctionArn"] == function["FunctionArn"]
+    assert to_lambda["LambdaFunctionArn"] == live
     assert to_lambda["Events"] == ["s3:ObjectCreated:*"]
     [rule] = to_lambda["Filter"]["Key"]["FilterRules"]
     assert (rule["Name"].lower(), rule["Value"]) == ("prefix", "uploads/")
@@ -529,7 +543,17 @@ def check_the_function(outputs, made):
     tick = scheduled[f"{FUNCTION}-sitecontent.events.publishing_tick"]
     assert tick["ScheduleExpression"] == "rate(1 minute)"
     [target] = client("events").list_targets_by_rule(Rule=tick["Name"])["Targets"]
-    assert target["Arn"] == function["FunctionArn"]
+    assert target["Arn"] == live
+    # The API invokes the alias too (Zappa's apigateway_lambda_qualifier), after the first
+    # deploy's zappa update --no-upload. (moto's CloudFormation keeps an API Gateway
+    # method's first integration through a stack update, so what is read back is the
+    # template the API stack now has, through CloudFormation's API.)
+    body = client("cloudformation").get_template(StackName=FUNCTION)["TemplateBody"]
+    template = json.loads(body) if isinstance(body, str) else body
+    uris = [r["Properties"]["Integration"]["Uri"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::ApiGateway::Method"]  # fmt: skip
+    assert uris
+    assert all(u.endswith(f"function:{FUNCTION}:live/invocations") for u in uris)
 
     env = function["Environment"]["Variables"]
     site = outputs["SiteDomain"]
@@ -638,11 +662,14 @@ def test_make_infra_deploy_destroy_round_trip(emulator, aws, smoke_server, tmp_p
     check_the_bucket_policy(outputs)
     env = {**emulator, "INFRA_OUTPUTS": str(supplied), "SMOKE_URL": smoke_server.url}
 
-    # No FIRST=1: make deploy sees the stage has no function yet (zappa status) and deploys.
+    # No FIRST=1: make deploy sees the stage has no function yet and deploys; the release
+    # makes live on the new version, then points the API (made unqualified) at it.
     first = make("deploy", env)
     assert first.returncode == 0, first.output[-4000:]
-    assert zappa_steps(first.output) == ["status", "deploy", "status", "manage"]
+    assert zappa_steps(first.output) == ["deploy", "update", "status"]
     assert "emulator deployed and answering" in first.output
+    assert "version 1 passed its smoke test" in first.output
+    assert live_version() == "1"
     function = check_the_function(outputs, made)
 
     # The API's host became the stack's ApiDomain parameter: CloudFront's page origin.
@@ -685,16 +712,51 @@ def test_make_infra_deploy_destroy_round_trip(emulator, aws, smoke_server, tmp_p
         database_secret["password"],
     ]
 
-    # An update: a fresh package, the schedules replaced (never duplicated), the same
-    # wiring; then a failing smoke request stops the deploy (after migrate, its step).
+    # An update whose new version fails its smoke test (inside the function: the shim's
+    # FunctionError): nothing moves, live stays on version 1, nothing is rescheduled.
+    from tests.infra import moto_shims
+
     scheduled = rules()
-    smoke_server.handler.status = 500
+    failure = "release smoke failed: API: GET /api/v1/articles/ answered 500"
+    newest = max(published_versions())
+    moto_shims.fail_command(FUNCTION, "release_smoke", after_version=newest, message=failure)
+    failed = make("deploy", env)
+    assert failed.returncode != 0
+    assert zappa_steps(failed.output) == ["update"], failed.output[-3000:]
+    assert "smoke test failed on version" in failed.output
+    assert "API: GET /api/v1/articles/ answered 500" in failed.output
+    assert "version 1 serves" in failed.output
+    assert live_version() == "1"
+    moto_shims.clear_failures()
+
+    # An update that passes: a fresh package, live on the new version, the schedules
+    # replaced (never duplicated), the same wiring.
     update = make("deploy", env)
-    assert update.returncode != 0
-    assert zappa_steps(update.output) == ["status", "update", "manage"], update.output[-3000:]
-    assert "smoke request answered 500" in update.output
+    assert update.returncode == 0, update.output[-3000:]
+    assert zappa_steps(update.output) == ["update", "status"]
+    new = live_version()
+    assert int(new) > 1
+    assert f"version {new} serves all requests (before it: version 1)" in update.output
     assert function_configuration()["CodeSha256"] != function["CodeSha256"]
     assert set(rules()) == set(scheduled)
+    check_the_function(outputs, made)
+
+    # make rollback: live back to version 1 in one command, saying which.
+    rollback = make("rollback", env)
+    assert rollback.returncode == 0, rollback.output[-3000:]
+    assert f"left version {new}; version 1 now serves" in rollback.output
+    assert live_version() == "1"
+
+    # A release the site fails after (the request through CloudFront): rolled back.
+    smoke_server.handler.status = 500
+    broken = make("deploy", env)
+    assert broken.returncode != 0
+    assert zappa_steps(broken.output) == ["update", "status"], broken.output[-3000:]
+    assert "smoke request answered 500" in broken.output
+    assert "now serves" in broken.output
+    assert "rolled back" in broken.output
+    assert live_version() == "1"
+    smoke_server.handler.status = 200
     check_the_function(outputs, made)
 
     # INFRA_OUTPUTS never overrides what the stack has.
