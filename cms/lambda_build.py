@@ -180,6 +180,9 @@ def prepare() -> None:
 
 def package(stage: str, output: Path) -> Path:
     prepare()
+    if is_branch_stage(stage):
+        # Listed in no settings file: the build copy's gets it, as deploy's does.
+        write_stage(stage, iam_policy.stage_settings(stage))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.unlink(missing_ok=True)
     zappa("package", stage, "-o", output)
@@ -531,9 +534,8 @@ def api_url(stage: str) -> str | None:
 
 
 def is_branch_stage(stage: str) -> bool:
-    """A stage made per branch from the preview template (infra.config, once it has it)."""
-    check = getattr(infra_config, "is_branch_stage", None)
-    return bool(check and check(stage))
+    """A stage made per branch from the preview template (infra.config's rule)."""
+    return infra_config is not None and infra_config.is_branch_stage(stage)
 
 
 def for_zappa(resolved: dict, *, first: bool) -> dict:
