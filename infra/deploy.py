@@ -323,19 +323,24 @@ def check_leftover_database(settings: config.Stage, owned: set[str]) -> None:
         )
 
 
-def check_leftover_secrets(settings: config.Stage, owned: set[str]) -> None:
-    """A secret of the stage's name that the stack does not hold (a deleted secret waits
-    out its recovery window under its name) blocks creating it."""
+def stage_secrets(settings: config.Stage):
+    """(name, description) of each of the stage's secrets that Secrets Manager has under
+    its name, including one scheduled for deletion (which still holds the name)."""
     from botocore.exceptions import ClientError
 
     secrets = client("secretsmanager", settings.region)
     for name in (settings.names.django_secret, settings.names.origin_verify_secret):
         try:
-            secret = secrets.describe_secret(SecretId=name)
+            yield name, secrets.describe_secret(SecretId=name)
         except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
-                continue
-            raise
+            if _error_code(exc) != "ResourceNotFoundException":
+                raise
+
+
+def check_leftover_secrets(settings: config.Stage, owned: set[str]) -> None:
+    """A secret of the stage's name that the stack does not hold (a deleted secret waits
+    out its recovery window under its name) blocks creating it."""
+    for name, secret in stage_secrets(settings):
         if secret["ARN"] in owned:
             continue
         if secret.get("DeletedDate"):
@@ -986,18 +991,11 @@ def purge_deleted_secrets(settings: config.Stage) -> None:
     deletion go now. Secrets Manager keeps a deleted secret's name for its recovery window
     (7 to 30 days), and apply cannot create the stage's secrets while it does
     (check_leftover_secrets): a pull request closed and reopened would be stuck."""
-    from botocore.exceptions import ClientError
-
-    secrets = client("secretsmanager", settings.region)
-    for name in (settings.names.django_secret, settings.names.origin_verify_secret):
-        try:
-            secret = secrets.describe_secret(SecretId=name)
-        except ClientError as exc:
-            if _error_code(exc) == "ResourceNotFoundException":
-                continue
-            raise
+    for name, secret in stage_secrets(settings):
         if secret.get("DeletedDate"):
-            secrets.delete_secret(SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True)
+            client("secretsmanager", settings.region).delete_secret(
+                SecretId=secret["ARN"], ForceDeleteWithoutRecovery=True
+            )
             log(f"{name}: deleted now, not after the recovery window (the stage keeps no data)")
 
 
