@@ -25,7 +25,6 @@ from hypothesis import strategies as st
 
 from cms import iam_policy
 from infra import config, deploy
-from tests.infra import moto_shims
 
 ACCOUNT = "123456789012"  # moto's
 PROJECT = "lambda-cms"
@@ -262,15 +261,6 @@ def test_the_command_line_prints_the_stage_of_a_branch():
 # --- two branch stages side by side on moto ------------------------------------------------
 
 slow = pytest.mark.deploy
-
-
-@pytest.fixture
-def infra(aws, monkeypatch):
-    moto_shims.install()
-    monkeypatch.setattr(deploy, "POLL_SECONDS", 0)
-    monkeypatch.delenv("ALLOW_REPLACE", raising=False)
-    monkeypatch.delenv("INFRA_OUTPUTS", raising=False)
-    return aws
 
 
 def client(service):

@@ -19,7 +19,7 @@ import pytest
 
 from cms import aws as aws_adapter
 from infra import config, deploy
-from tests.infra import moto_shims, stand_in
+from tests.infra import stand_in
 from tests.infra.aws_stub import AwsStub
 
 # Tests that create stacks take seconds each against moto: the slow tier (make test-slow).
@@ -27,16 +27,6 @@ slow = pytest.mark.deploy
 
 STAGE = "emulator"
 ACCOUNT = "123456789012"  # moto's
-
-
-@pytest.fixture
-def infra(aws, monkeypatch):
-    """The moto server with the stage-stack shims, polled without delay."""
-    moto_shims.install()
-    monkeypatch.setattr(deploy, "POLL_SECONDS", 0)
-    monkeypatch.delenv("ALLOW_REPLACE", raising=False)
-    monkeypatch.delenv("INFRA_OUTPUTS", raising=False)
-    return aws
 
 
 @pytest.fixture
