@@ -1,4 +1,4 @@
-"""CDN purging: a small backend interface, CloudFront and recording implementations.
+"""CDN purge backends: a small interface, CloudFront and recording implementations.
 
 Pick one with the ``CDN`` setting::
 
@@ -8,8 +8,8 @@ On Lambda the function runs in a VPC without a NAT gateway, and CloudFront's API
 VPC endpoint: there ``PURGE_FUNCTION`` names the stage's purge relay, a small function
 outside the VPC (infra/template.py) that sends the invalidation for it.
 
-Saving content does not purge at once: ``purge_after_commit`` gathers every path a
-transaction touched and, when it commits, enqueues one task that sends one purge.
+This module is a leaf: it sends purges, nothing more. Gathering a transaction's paths
+into one purge is cms.purging; the task that sends it is cms.tasks.purge_cdn_paths.
 """
 
 import functools
@@ -18,7 +18,6 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -148,38 +147,3 @@ def collapse_paths(paths) -> list[str]:
     unique = set(paths)
     wildcards = [p[:-1] for p in unique if p.endswith("*")]
     return sorted(p for p in unique if not any(p != w + "*" and p.startswith(w) for w in wildcards))
-
-
-class _Flush:
-    """An on-commit callback sending the paths gathered so far in this transaction.
-
-    Every call of ``purge_after_commit`` registers one, all sharing one set of paths:
-    the first to run sends them all and the others find nothing left to send.
-    """
-
-    def __init__(self, paths: set[str]):
-        self.paths = paths
-
-    def __call__(self):
-        from .tasks import purge_cdn_paths
-
-        if self.paths:
-            paths = collapse_paths(self.paths)
-            self.paths.clear()
-            purge_cdn_paths.enqueue(paths=paths)
-
-
-def purge_after_commit(paths, *, using=None) -> None:
-    """Purge ``paths`` once the current transaction commits (at once outside one).
-
-    Everything a transaction touches (an article, then its tags) is sent as one purge.
-    """
-    connection = transaction.get_connection(using)
-    pending = getattr(connection, "_pending_cdn_paths", None)
-    # No flush waiting (none yet, or the transaction holding them rolled back): start afresh.
-    if pending is None or not any(isinstance(cb[1], _Flush) for cb in connection.run_on_commit):
-        pending = connection._pending_cdn_paths = set()
-    pending.update(paths)
-    # robust: the content is already committed; a failed enqueue is logged and left
-    # on record as a failed task run, not turned into an error for the editor.
-    transaction.on_commit(_Flush(pending), using=using, robust=True)

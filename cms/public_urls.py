@@ -11,7 +11,7 @@ from django.conf import settings
 from django.urls import include, path, re_path
 
 from cms.views import local_media
-from sitecontent.views import api
+from sitecontent.public.views import api
 
 urlpatterns = [
     re_path(r"^api/", api),  # the content API, loaded on first use (see the view)
@@ -25,4 +25,4 @@ if settings.MEDIA_URL.startswith("/"):
     ]
 
 # Last: pages are served from a catch-all path, so every other route must come first.
-urlpatterns += [path("", include("sitecontent.urls"))]
+urlpatterns += [path("", include("sitecontent.public.urls"))]

@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import path
 
 from cms import public_urls
-from sitecontent.admin_operations import operations_urls
+from sitecontent.admin.operations import operations_urls
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME

@@ -8,6 +8,10 @@ class SiteContentConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import signals, tick_gate  # noqa: F401 - tick_gate: its save receiver
+        # Each area's receivers connect when their module is imported.
+        from sitecontent.caching import receivers as caching_receivers  # noqa: F401
+        from sitecontent.media import receivers as media_receivers  # noqa: F401
+        from sitecontent.public import receivers as public_receivers
+        from sitecontent.publishing import receivers as publishing_receivers  # noqa: F401
 
-        post_migrate.connect(signals.sync_site_address, sender=self)
+        post_migrate.connect(public_receivers.sync_site_address, sender=self)

@@ -7,8 +7,8 @@ import logging
 from urllib.parse import unquote_plus
 
 from cms.lambda_events import lambda_event
-
-from . import tick_gate, uploads
+from sitecontent.media import uploads
+from sitecontent.publishing import tick_gate
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def publishing_tick(event, context=None):
     """The every-minute cron rule: side effects of go-live and expiry times. While the
     marker says nothing can be due, it returns without opening a database connection
-    (sitecontent.tick_gate), so an idle stage's database can pause."""
+    (sitecontent.publishing.tick_gate), so an idle stage's database can pause."""
     outcome = tick_gate.publishing_tick()
     logger.info("publishing tick: %s", outcome.as_dict())
     return outcome.as_dict()

@@ -4,7 +4,7 @@ Two rules, each kept in one place:
 
 - **Stored**: whatever the browser sends, only these tags, attributes and URL schemes
   are stored: in the item (``RichTextField.pre_save``) and in every revision, draft and
-  snapshot (``sitecontent.revisions`` normalizes revision data through the model's
+  snapshot (``sitecontent.publishing.revisions`` normalizes revision data through the model's
   fields, which call ``sanitize_html``).
 - **Rendered**: templates, the API and anything else that outputs rich text go through
   ``render`` (the ``richtext`` template filter), which sanitizes again, so a value that

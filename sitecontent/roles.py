@@ -1,14 +1,39 @@
-"""The editorial roles and the permissions each one holds.
+"""Who may do what: the editorial roles, the permissions each holds, and the policy
+functions the admin, services, views, API and events all call.
+
+The roles:
 
 Editors write: they create content, images and documents and change their own, but cannot
 publish, schedule or unpublish; their changes to live items wait as drafts, and images and
-documents that live pages show are read-only to them (sitecontent.permissions). They
-manage redirects within the site. Publishers hold everything Editors do to anyone's
-items, plus publishing, deleting and redirects to other sites.
+documents that live pages show are read-only to them. They manage redirects within the
+site. Publishers hold everything Editors do to anyone's items, plus publishing, deleting
+and redirects to other sites.
 
 Changing ROLE_PERMISSIONS needs a migration that calls ``sync_role_groups`` again with a
 copy of the new mapping (see 0005_media_roles); a test checks the two agree.
+
+The policy (what the permissions mean for one item):
+
+- **Publishing** an article or page (publish, schedule, unpublish, put a draft live)
+  needs its model's ``publish_*`` permission: Publishers.
+- **Changing** an item needs the model's ``change_*`` permission, and then either the
+  ``publish_*`` permission (Publishers change anyone's) or being its owner: the
+  author of an article, whoever created a page, uploaded an image or a document.
+- Articles and pages that are live change only through a publisher: an Editor's save
+  becomes a draft (sitecontent.publishing.revisions). Images and documents have no drafts, so one
+  that the public site shows (``in_live_use``) is read-only to Editors: its alt text or
+  file would otherwise change on live pages at once. They upload a new one and choose it
+  in a draft instead.
+- **Redirects** to an address on this site are anyone's with the redirect permissions;
+  one that sends visitors to another site needs ``redirects.redirect_offsite``
+  (Publishers), since a public, cached 301 to anywhere is a publishing act.
+
+Admin ``has_*_permission`` methods only delegate here; the services check again, so a
+forged POST, a management command or a task meets the same rule.
 """
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 EDITORS = "Editors"
 PUBLISHERS = "Publishers"
@@ -62,3 +87,95 @@ def sync_role_groups(group_model, permission_model, roles, *, app_label="sitecon
         if missing:
             raise LookupError(f"Permissions not found for {name}: {sorted(missing)}")
         group.permissions.set(perms)
+
+
+# -- the policy ------------------------------------------------------------------
+
+# Whose item it is: Editors change only their own.
+OWNER_FIELDS = {
+    "article": "author",
+    "page": "owner",
+    "image": "uploaded_by",
+    "document": "uploaded_by",
+}
+MEDIA = {"image", "document"}
+REDIRECT_OFFSITE = "redirects.redirect_offsite"
+
+
+def _perm(model, action: str) -> str:
+    opts = model._meta
+    return f"{opts.app_label}.{action}_{opts.model_name}"
+
+
+def can_publish(user, model) -> bool:
+    """Whether ``user`` may publish items of ``model`` (and change anyone's)."""
+    return user.has_perm(_perm(model, "publish"))
+
+
+def owns(user, item) -> bool:
+    field = OWNER_FIELDS.get(item._meta.model_name)
+    return bool(field) and user.pk is not None and getattr(item, f"{field}_id") == user.pk
+
+
+def in_live_use(item) -> bool:
+    """Whether the public site shows this image or document right now."""
+    from sitecontent.media import selectors
+
+    if item.pk is None:
+        return False
+    # The admin asks several times while it builds one form: ask the database once per
+    # instance (an instance lives for one request; services check a freshly loaded one).
+    if "_in_live_use" not in item.__dict__:
+        public = (
+            selectors.image_is_public
+            if item._meta.model_name == "image"
+            else (selectors.document_is_public)
+        )
+        item.__dict__["_in_live_use"] = public(item)
+    return item.__dict__["_in_live_use"]
+
+
+def why_read_only(user, item) -> str | None:
+    """Why ``user`` may look at ``item`` but not change it (None: they may change it)."""
+    model = type(item)
+    if not user.has_perm(_perm(model, "change")):
+        return _("You may not change %(kind)s.") % {"kind": model._meta.verbose_name_plural}
+    if can_publish(user, model) or item.pk is None:
+        return None
+    if not owns(user, item):
+        return _("Only its owner or a publisher may change this %(kind)s.") % {
+            "kind": model._meta.verbose_name
+        }
+    if model._meta.model_name in MEDIA and in_live_use(item):
+        return _(
+            "Published pages show this %(kind)s, so only a publisher may change it. To use a "
+            "different one, upload it and choose it in a draft."
+        ) % {"kind": model._meta.verbose_name}
+    return None
+
+
+def can_change(user, item) -> bool:
+    return why_read_only(user, item) is None
+
+
+def require_change(user, item) -> None:
+    """Raise PermissionDenied, saying why, unless ``user`` may change ``item``."""
+    reason = why_read_only(user, item)
+    if reason:
+        raise PermissionDenied(reason)
+
+
+def can_delete(user, item) -> bool:
+    """Deleting needs the delete permission; deleting something live (an item, or media
+    the public site shows) needs the publish permission too."""
+    model = type(item)
+    if not user.has_perm(_perm(model, "delete")):
+        return False
+    live = getattr(item, "is_published", False) or (
+        model._meta.model_name in MEDIA and in_live_use(item)
+    )
+    return not live or can_publish(user, model)
+
+
+def can_redirect_offsite(user) -> bool:
+    return user.has_perm(REDIRECT_OFFSITE)

@@ -6,7 +6,7 @@ from django.tasks import task
 
 @task
 def image_create_renditions(image_id: int) -> str:
-    from .renditions import image_renditions_create
+    from sitecontent.media.renditions import image_renditions_create
 
     return image_renditions_create(image_id=image_id)
 

@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from cms.models import CdnPurge, TaskRun
-from sitecontent import revisions
 from sitecontent.models import Upload
+from sitecontent.publishing import revisions
 from tests.factories import (
     ArticleFactory,
     CategoryFactory,

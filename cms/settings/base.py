@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     # Neither "rest_framework" nor "django_filters": installed apps only add the
     # browsable API's templates, tags and static files (off here: JSON only), and
     # Django imports every installed template tag library, DRF's serializers with it,
-    # on every cold start. The API works without them (sitecontent.api).
+    # on every cold start. The API works without them (sitecontent.api.views).
     "drf_spectacular",
     "corsheaders",
     "cms",
@@ -126,7 +126,7 @@ MIDDLEWARE = [
     # Cache-Control for the CDN and browsers, capped by the next scheduled change, and
     # the page cache: below CORS (whose headers depend on the request), above the rest
     # so that a cached page skips them.
-    "sitecontent.caching.CachePolicyMiddleware",
+    "sitecontent.caching.middleware.CachePolicyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -134,8 +134,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Answers only 404s: an old address whose slug changed gets a permanent redirect
-    # (django.contrib.redirects', serving only targets sitecontent.redirects allows).
-    "sitecontent.redirects.SafeRedirectFallbackMiddleware",
+    # (django.contrib.redirects', serving only targets sitecontent.publishing.redirects allows).
+    "sitecontent.publishing.redirects.SafeRedirectFallbackMiddleware",
     # Last, as django-axes asks: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -153,7 +153,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
-                "sitecontent.context_processors.site",
+                "sitecontent.public.context_processors.site",
             ],
         },
     },
@@ -198,7 +198,7 @@ MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
 # Editors' browsers upload straight to S3 (production); locally the admin form does.
 DIRECT_UPLOADS = False
 
-# THE PUBLISHING TICK'S MARKER (sitecontent.tick_gate)
+# THE PUBLISHING TICK'S MARKER (sitecontent.publishing.tick_gate)
 # ------------------------------------------------------------------------------
 # Lets the minute tick skip the database while nothing can be due, so an idle Aurora
 # Serverless database pauses. "" = no marker, every tick runs in full (local, tests);
@@ -287,7 +287,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "sitecontent.api.handle_exception",
+    "EXCEPTION_HANDLER": "sitecontent.api.views.handle_exception",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lambda CMS content API",
@@ -296,7 +296,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "sitecontent.api_schema.complete",
+        "sitecontent.api.schema.complete",
     ],
 }
 # https://github.com/adamchainz/django-cors-headers
@@ -307,7 +307,7 @@ CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 # CACHES
 # ------------------------------------------------------------------------------
 # In-process memory only: nothing to run. "pages" holds rendered public pages
-# (sitecontent.caching); each Lambda container has its own.
+# (sitecontent.caching.middleware); each Lambda container has its own.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "pages": {
@@ -326,7 +326,7 @@ CACHE_S_MAXAGE = env.int("CACHE_S_MAXAGE", default=300)
 CACHE_MAX_AGE = env.int("CACHE_MAX_AGE", default=60)
 CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=60)
 # Seconds a process may answer from pages it rendered before (never past a content
-# change or the next scheduled one: sitecontent.caching); 0 turns the page cache off.
+# change or the next scheduled one: sitecontent.caching.middleware); 0 turns the page cache off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # Seconds a preview link works for reviewers without an admin login.
 PREVIEW_MAX_AGE = env.int("PREVIEW_MAX_AGE", default=3 * 24 * 3600)

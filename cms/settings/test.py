@@ -20,5 +20,5 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 # Tests run inside a transaction that never commits, so the content version (raised on
 # commit) stays put and a page cache would serve pages from before a test's changes.
-# tests/sitecontent/test_page_cache.py turns it on with commits that run.
+# tests/sitecontent/caching/test_page_cache.py turns it on with commits that run.
 PAGE_CACHE_SECONDS = 0

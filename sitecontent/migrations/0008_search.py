@@ -3,7 +3,7 @@
 import django.contrib.postgres.search
 from django.db import migrations
 
-# As sitecontent.search.WEIGHTS said when this was written.
+# As sitecontent.public.search.WEIGHTS said when this was written.
 WEIGHTS = {
     "article": (("title", "A"), ("summary", "B"), ("body", "C")),
     "page": (("title", "A"), ("body", "C")),

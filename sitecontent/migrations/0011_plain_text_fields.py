@@ -2,7 +2,7 @@
 
 import logging
 
-import sitecontent.plaintext
+import sitecontent.models.fields
 from django.core.exceptions import FieldDoesNotExist
 from django.db import IntegrityError, migrations, transaction
 
@@ -64,102 +64,102 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='article',
             name='seo_description',
-            field=sitecontent.plaintext.PlainCharField(blank=True, help_text='One sentence for search results. Defaults to the summary.', max_length=160, verbose_name='SEO description'),
+            field=sitecontent.models.fields.PlainCharField(blank=True, help_text='One sentence for search results. Defaults to the summary.', max_length=160, verbose_name='SEO description'),
         ),
         migrations.AlterField(
             model_name='article',
             name='seo_title',
-            field=sitecontent.plaintext.PlainCharField(blank=True, help_text='The title in search results and the browser tab. Defaults to the title.', max_length=70, verbose_name='SEO title'),
+            field=sitecontent.models.fields.PlainCharField(blank=True, help_text='The title in search results and the browser tab. Defaults to the title.', max_length=70, verbose_name='SEO title'),
         ),
         migrations.AlterField(
             model_name='article',
             name='summary',
-            field=sitecontent.plaintext.PlainTextField(help_text='One or two sentences shown in lists and link previews (plain text).', max_length=500),
+            field=sitecontent.models.fields.PlainTextField(help_text='One or two sentences shown in lists and link previews (plain text).', max_length=500),
         ),
         migrations.AlterField(
             model_name='article',
             name='title',
-            field=sitecontent.plaintext.PlainCharField(max_length=200),
+            field=sitecontent.models.fields.PlainCharField(max_length=200),
         ),
         migrations.AlterField(
             model_name='category',
             name='description',
-            field=sitecontent.plaintext.PlainTextField(blank=True, help_text='A sentence or two shown at the top of the category page.'),
+            field=sitecontent.models.fields.PlainTextField(blank=True, help_text='A sentence or two shown at the top of the category page.'),
         ),
         migrations.AlterField(
             model_name='category',
             name='name',
-            field=sitecontent.plaintext.PlainCharField(help_text='Shown in navigation.', max_length=100, unique=True),
+            field=sitecontent.models.fields.PlainCharField(help_text='Shown in navigation.', max_length=100, unique=True),
         ),
         migrations.AlterField(
             model_name='document',
             name='title',
-            field=sitecontent.plaintext.PlainCharField(help_text='The link text readers see.', max_length=200),
+            field=sitecontent.models.fields.PlainCharField(help_text='The link text readers see.', max_length=200),
         ),
         migrations.AlterField(
             model_name='image',
             name='alt_text',
-            field=sitecontent.plaintext.PlainCharField(help_text='Describe the image for people who cannot see it.', max_length=250, verbose_name='alt text'),
+            field=sitecontent.models.fields.PlainCharField(help_text='Describe the image for people who cannot see it.', max_length=250, verbose_name='alt text'),
         ),
         migrations.AlterField(
             model_name='image',
             name='caption',
-            field=sitecontent.plaintext.PlainCharField(blank=True, help_text='Shown under the image.', max_length=250),
+            field=sitecontent.models.fields.PlainCharField(blank=True, help_text='Shown under the image.', max_length=250),
         ),
         migrations.AlterField(
             model_name='image',
             name='credit',
-            field=sitecontent.plaintext.PlainCharField(blank=True, help_text='Photographer or source, shown with the caption.', max_length=120),
+            field=sitecontent.models.fields.PlainCharField(blank=True, help_text='Photographer or source, shown with the caption.', max_length=120),
         ),
         migrations.AlterField(
             model_name='image',
             name='title',
-            field=sitecontent.plaintext.PlainCharField(help_text='For finding the image in the admin.', max_length=200),
+            field=sitecontent.models.fields.PlainCharField(help_text='For finding the image in the admin.', max_length=200),
         ),
         migrations.AlterField(
             model_name='page',
             name='seo_description',
-            field=sitecontent.plaintext.PlainCharField(blank=True, help_text='One sentence for search results. Defaults to the summary.', max_length=160, verbose_name='SEO description'),
+            field=sitecontent.models.fields.PlainCharField(blank=True, help_text='One sentence for search results. Defaults to the summary.', max_length=160, verbose_name='SEO description'),
         ),
         migrations.AlterField(
             model_name='page',
             name='seo_title',
-            field=sitecontent.plaintext.PlainCharField(blank=True, help_text='The title in search results and the browser tab. Defaults to the title.', max_length=70, verbose_name='SEO title'),
+            field=sitecontent.models.fields.PlainCharField(blank=True, help_text='The title in search results and the browser tab. Defaults to the title.', max_length=70, verbose_name='SEO title'),
         ),
         migrations.AlterField(
             model_name='page',
             name='title',
-            field=sitecontent.plaintext.PlainCharField(max_length=200),
+            field=sitecontent.models.fields.PlainCharField(max_length=200),
         ),
         migrations.AlterField(
             model_name='tag',
             name='name',
-            field=sitecontent.plaintext.PlainCharField(help_text='Shown on articles.', max_length=60, unique=True),
+            field=sitecontent.models.fields.PlainCharField(help_text='Shown on articles.', max_length=60, unique=True),
         ),
         migrations.AlterField(
             model_name='upload',
             name='filename',
-            field=sitecontent.plaintext.PlainCharField(max_length=255),
+            field=sitecontent.models.fields.PlainCharField(max_length=255),
         ),
         migrations.AlterField(
             model_name='user',
             name='bio',
-            field=sitecontent.plaintext.PlainTextField(blank=True, help_text="A short biography shown under this author's articles (plain text).", max_length=1000),
+            field=sitecontent.models.fields.PlainTextField(blank=True, help_text="A short biography shown under this author's articles (plain text).", max_length=1000),
         ),
         migrations.AlterField(
             model_name='user',
             name='display_name',
-            field=sitecontent.plaintext.PlainCharField(blank=True, help_text='The name shown on articles. Falls back to the first and last name.', max_length=100),
+            field=sitecontent.models.fields.PlainCharField(blank=True, help_text='The name shown on articles. Falls back to the first and last name.', max_length=100),
         ),
         migrations.AlterField(
             model_name='user',
             name='first_name',
-            field=sitecontent.plaintext.PlainCharField(blank=True, max_length=150, verbose_name='first name'),
+            field=sitecontent.models.fields.PlainCharField(blank=True, max_length=150, verbose_name='first name'),
         ),
         migrations.AlterField(
             model_name='user',
             name='last_name',
-            field=sitecontent.plaintext.PlainCharField(blank=True, max_length=150, verbose_name='last name'),
+            field=sitecontent.models.fields.PlainCharField(blank=True, max_length=150, verbose_name='last name'),
         ),
         migrations.RunPython(clean_stored_text, migrations.RunPython.noop),
     ]

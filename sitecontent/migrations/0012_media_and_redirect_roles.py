@@ -37,7 +37,7 @@ def update_role_groups(apps, schema_editor):
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
     # django.contrib.redirects is not ours to give a Meta permission: this one lives on
-    # its content type (sitecontent.permissions.REDIRECT_OFFSITE).
+    # its content type (sitecontent.roles.REDIRECT_OFFSITE).
     ContentType = apps.get_model("contenttypes", "ContentType")
     Permission = apps.get_model("auth", "Permission")
     Permission.objects.get_or_create(

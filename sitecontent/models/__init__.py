@@ -1,6 +1,6 @@
 """Content models (content.py) and the bookkeeping of scheduled publishing (publishing.py)."""
 
-from .content import (
+from sitecontent.models.content import (
     RESERVED_ROOT_SLUGS,
     Article,
     Category,
@@ -12,7 +12,7 @@ from .content import (
     Tag,
     User,
 )
-from .media import (
+from sitecontent.models.media import (
     Document,
     Image,
     Upload,
@@ -23,8 +23,8 @@ from .media import (
     validate_image_bytes,
     validate_image_size,
 )
-from .publishing import ContentTransition, ContentVersion, SchedulerState
-from .revisions import Revision
+from sitecontent.models.publishing import ContentTransition, ContentVersion, SchedulerState
+from sitecontent.models.revisions import Revision
 
 __all__ = [
     "RESERVED_ROOT_SLUGS",

@@ -17,9 +17,9 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..plaintext import PlainCharField, PlainTextField
-from ..richtext import RichTextField
-from .media import Document, Image
+from sitecontent.models.fields import PlainCharField, PlainTextField
+from sitecontent.models.media import Document, Image
+from sitecontent.richtext import RichTextField
 
 
 class User(AbstractUser):
@@ -123,7 +123,7 @@ class Publishable(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # PostgreSQL full-text search (weighted title, summary, body), refreshed on each save
-    # by sitecontent.search; unused on other databases. Its GIN index is made in
+    # by sitecontent.public.search; unused on other databases. Its GIN index is made in
     # migration 0008 on PostgreSQL only.
     search_vector = SearchVectorField(null=True, editable=False)
 

@@ -12,7 +12,7 @@ from django.utils.deconstruct import deconstructible
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from ..plaintext import PlainCharField
+from sitecontent.models.fields import PlainCharField
 
 
 def safe_filename(filename: str, fallback: str) -> str:
@@ -67,7 +67,7 @@ def _already_stored(file) -> bool:
 class ImageFieldFile(models.fields.files.ImageFieldFile):
     def save(self, name, content, save=True):
         """``image.file.save(name, content)`` (seed_demo, a shell) stores content only as
-        sitecontent.media.prepare_image re-encodes it too, as pre_save does for a file
+        sitecontent.media.inspection.prepare_image re-encodes it too, as pre_save does for a file
         assigned and saved with the model."""
         prepared = getattr(content, "prepared", None) or _prepared_image(content)
         if not isinstance(content, PreparedImageFile):
@@ -81,7 +81,7 @@ class ImageField(models.ImageField):
     """Django's ImageField, storing only re-encoded images, and not re-reading a stored
     file to refresh width and height.
 
-    A new file is stored as sitecontent.media.prepare_image wrote it (pre_save), never as
+    A new file is stored as sitecontent.media.inspection.prepare_image wrote it (pre_save), never as
     uploaded, and its width and height are those of that copy. Django reads the image
     header again whenever a form assigns the file, even the one already stored: on S3, a
     GET for every alt-text edit. A stored file's size was recorded when it arrived and
@@ -101,7 +101,7 @@ class ImageField(models.ImageField):
         super().update_dimension_fields(instance, force, *args, **kwargs)
 
     def pre_save(self, model_instance, add):
-        """A new file is stored only as sitecontent.media.prepare_image re-encoded it, so
+        """A new file is stored only as sitecontent.media.inspection.prepare_image re-encoded it, so
         no caller (form, upload handler, command, shell) can store an uploader's bytes."""
         file = getattr(model_instance, self.attname)
         if file and not file._committed:
@@ -128,7 +128,7 @@ class ImageUploadField(forms.FileField):
 
 
 class PreparedImageFile(ContentFile):
-    """An image's bytes as sitecontent.media.prepare_image re-encoded them."""
+    """An image's bytes as sitecontent.media.inspection.prepare_image re-encoded them."""
 
     def __init__(self, prepared, name):
         super().__init__(prepared.data, name=name)
@@ -138,7 +138,7 @@ class PreparedImageFile(ContentFile):
 def _prepared_image(file):
     """The re-encoded image for a new file: made by the upload handler or the form's
     validator already (each does it once), else now."""
-    from .. import media
+    from sitecontent.media import inspection as media
 
     prepared = getattr(file, "_prepared_image", None) or getattr(
         getattr(file, "file", None), "prepared", None
@@ -155,9 +155,9 @@ def _prepared_image(file):
 
 
 def _check_bytes(file, inspector: str, code: str):
-    """The byte checks the S3 upload handler applies (sitecontent.media), for a file
+    """The byte checks the S3 upload handler applies (sitecontent.media.inspection), for a file
     arriving through a form; a stored one was checked when it arrived."""
-    from .. import media
+    from sitecontent.media import inspection as media
 
     if _already_stored(file):
         return None
@@ -185,7 +185,7 @@ class Image(models.Model):
     """An image in the media library that articles and pages can use.
 
     ``renditions`` lists the resized copies a task made after upload (widths and formats
-    from sitecontent.media), so pages build ``srcset`` without touching storage.
+    from sitecontent.media.inspection), so pages build ``srcset`` without touching storage.
     """
 
     title = PlainCharField(max_length=200, help_text=_("For finding the image in the admin."))
@@ -227,7 +227,7 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        # Like articles' and pages': changing what live pages show (sitecontent.permissions).
+        # Like articles' and pages': changing what live pages show (sitecontent.roles).
         permissions = [("publish_image", "Can change anyone's images, those live pages show too")]
 
     def __str__(self):

@@ -69,7 +69,7 @@ class ContentVersion(models.Model):
     """What every warm process checks before reusing a page it rendered earlier.
 
     ``number`` goes up whenever something a visitor can see changes (every change that
-    purges the CDN: see sitecontent.caching.content_changed), so a page cached under an
+    purges the CDN: see sitecontent.caching.middleware.content_changed), so a page cached under an
     older number is never served again, in any process. ``next_change_at`` is when a
     public page next changes by itself (a go-live, expiry or scheduled edit): cached
     copies, here and in the CDN, must not outlive it. It is recomputed by the first

@@ -1,6 +1,6 @@
 from django import template
 
-from .. import selectors
+from sitecontent.publishing import selectors
 
 register = template.Library()
 

@@ -26,7 +26,7 @@ def picture(image, sizes="100vw", lazy=True, css_class=""):
         (r for r in image.renditions if r["format"] != "WEBP"), key=lambda r: r["width"]
     )
     if not webp:
-        from ..renditions import request_renditions
+        from sitecontent.media.renditions import request_renditions
 
         request_renditions(image)
         return format_html(

@@ -16,7 +16,7 @@ def nav_state(current_path: str, link: str) -> str:
 @register.filter
 def richtext(value):
     """Editor HTML, sanitized, ready to print: the only way templates show rich text."""
-    from ..richtext import render
+    from sitecontent.richtext import render
 
     return render(value)
 

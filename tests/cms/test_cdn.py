@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from cms import aws as aws_adapter
-from cms import cdn
+from cms import cdn, purging
 from cms.models import CdnPurge
 from cms.tasks import purge_cdn_paths
 
@@ -79,8 +79,8 @@ def aws_client(name):
 @pytest.mark.django_db
 def test_one_transaction_sends_one_purge(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        cdn.purge_after_commit({"/articles/a/", "/"})
-        cdn.purge_after_commit({"/tags/x/*"})
+        purging.purge_after_commit({"/articles/a/", "/"})
+        purging.purge_after_commit({"/tags/x/*"})
     assert list(CdnPurge.objects.values_list("paths", flat=True)) == [
         ["/", "/articles/a/", "/tags/x/*"]
     ]
@@ -92,11 +92,11 @@ def test_a_rolled_back_transaction_purges_nothing(django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         try:
             with transaction.atomic():
-                cdn.purge_after_commit({"/never/"})
+                purging.purge_after_commit({"/never/"})
                 raise RuntimeError
         except RuntimeError:
             pass
-        cdn.purge_after_commit({"/later/"})
+        purging.purge_after_commit({"/later/"})
     assert cdn.get_backend().purges == [["/later/"]]
 
 

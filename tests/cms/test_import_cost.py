@@ -12,7 +12,7 @@ from django.urls import clear_url_caches, get_resolver
 
 from tests.lambda_runtime import production_env
 
-# Loaded only when needed: the API's stack on the first API request (sitecontent.views.
+# Loaded only when needed: the API's stack on the first API request (sitecontent.public.views.
 # api), the OpenAPI generator and the test client it drags in on a request for the
 # document. (DRF imports PyYAML whenever it is installed; the Lambda package leaves
 # it out.)
@@ -22,11 +22,11 @@ NOT_FOR_PAGES = (
     "django.contrib.sitemaps.views",
     "xml.sax",
     # Direct uploads: the admin's upload views import them when called.
-    "sitecontent.uploads",
+    "sitecontent.media.uploads",
     "rest_framework.views",
     "rest_framework.serializers",
     "django_filters",
-    "sitecontent.api",
+    "sitecontent.api.views",
     "drf_spectacular.openapi",
     "django.test",
     "unittest",
@@ -42,9 +42,9 @@ NOT_FOR_PRODUCTION_PAGES = (
     "cms.tasks",
     "sitecontent.tasks",
     "nh3",
-    "sitecontent.media",
-    "sitecontent.imageformats",
-    "sitecontent.renditions",
+    "sitecontent.media.inspection",
+    "sitecontent.media.imageformats",
+    "sitecontent.media.renditions",
     # The AWS SDK: pages on S3 media build no client until a file is stored, and secrets
     # come from plain variables here (cms.secrets imports boto3 only for an ARN).
     "boto3",
@@ -62,7 +62,7 @@ engines.all()  # imports every installed app's template tag libraries
 reverse("sitecontent:home")  # fills every resolver's reverse table
 resolve(sys.argv[1])
 if sys.argv[1].startswith("/api/"):
-    resolve(sys.argv[1], urlconf="sitecontent.api_urls")
+    resolve(sys.argv[1], urlconf="sitecontent.api.urls")
 print(json.dumps(sorted(sys.modules)))
 """
 
@@ -86,14 +86,14 @@ def test_pages_load_no_api_or_tooling_modules():
 
 def test_the_api_loads_its_stack_but_not_the_schema_generator():
     loaded = loaded_for("/api/v1/articles/")
-    assert {"rest_framework.views", "django_filters", "sitecontent.api"} <= loaded
+    assert {"rest_framework.views", "django_filters", "sitecontent.api.views"} <= loaded
     assert {m for m in NOT_FOR_THE_API if m in loaded} == set()
 
 
 def test_production_pages_load_no_task_sanitizer_or_media_modules(tmp_path):
     env = production_env(tmp_path / "db.sqlite3")
     loaded = loaded_for("/articles/", DJANGO_SETTINGS_MODULE="cms.settings.production", **env)
-    assert "sitecontent.views" in loaded  # the probe did load the site
+    assert "sitecontent.public.views" in loaded  # the probe did load the site
     assert {m for m in (*NOT_FOR_PAGES, *NOT_FOR_PRODUCTION_PAGES) if m in loaded} == set()
 
 

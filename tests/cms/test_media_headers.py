@@ -9,7 +9,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from cms import media_headers
-from sitecontent import media
+from sitecontent.media import inspection as media
 from tests.factories import ArticleFactory, DocumentFactory
 
 POLICY_FILE = settings.BASE_DIR / "docs" / "cloudfront-media-headers.json"

@@ -86,7 +86,7 @@ def _broken(*args, **kwargs):
 
 
 def test_fails_when_the_home_page_fails(site, monkeypatch):
-    from sitecontent import views
+    from sitecontent.public import views
 
     monkeypatch.setattr(views.HomeView, "get", _broken)
     error, _, _ = run()
@@ -94,7 +94,7 @@ def test_fails_when_the_home_page_fails(site, monkeypatch):
 
 
 def test_fails_when_an_article_fails(site, monkeypatch):
-    from sitecontent import views
+    from sitecontent.public import views
 
     article = ArticleFactory()
     monkeypatch.setattr(views.ArticleDetailView, "get", _broken)
@@ -112,7 +112,7 @@ def test_fails_when_admin_sign_in_fails_and_still_removes_its_user(site):
 
 
 def test_fails_when_the_api_fails(site, monkeypatch):
-    from sitecontent import api
+    from sitecontent.api import views as api
 
     monkeypatch.setattr(api.ArticleViewSet, "list", _broken)
     error, _, _ = run()

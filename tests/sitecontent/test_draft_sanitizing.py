@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from sitecontent import preview, revisions
 from sitecontent.models import Article, Page, Revision
+from sitecontent.publishing import previews as preview
+from sitecontent.publishing import revisions
 from tests.admin_forms import article_form_for, page_form
 from tests.factories import ArticleFactory, PageFactory, publisher
 from tests.html_safety import problems

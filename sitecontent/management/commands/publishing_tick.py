@@ -9,7 +9,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from sitecontent import services
+from sitecontent.publishing import tick
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop=False, interval=60, **options):
         while True:
-            outcome = services.scheduled_publishing_tick()
+            outcome = tick.scheduled_publishing_tick()
             if outcome.ran:
                 self.stdout.write(
                     f"Tick up to {outcome.window_end:%Y-%m-%d %H:%M:%S}: "

@@ -1,0 +1,150 @@
+"""The read-only content API (/api/v1/): live articles, pages, categories, tags, images.
+
+Django REST framework with django-filter; the OpenAPI document (drf-spectacular, see
+sitecontent.api.schema) is at /api/v1/openapi.json. Only what the public site shows is
+served: live items, pages whose parents are all live, images used by live articles.
+Responses are cached like pages (sitecontent.caching.middleware) and carry ETags; CORS allows any
+origin to GET.
+"""
+
+from django.http import JsonResponse
+from django.utils.functional import cached_property
+from rest_framework import exceptions, mixins, viewsets
+from rest_framework.exceptions import NotFound
+from rest_framework.views import exception_handler
+
+from sitecontent.api.filters import ArticleFilter
+from sitecontent.api.pagination import ArticleCursor, Numbered
+from sitecontent.api.serializers import (
+    ArticleDetailSerializer,
+    ArticleSerializer,
+    CategorySerializer,
+    ImageSerializer,
+    PageSerializer,
+    TagSerializer,
+)
+from sitecontent.models import Article, Category, Image, Page, Tag
+from sitecontent.public import selectors
+
+# -- serializers ----------------------------------------------------------------
+
+
+# -- pagination and filters ------------------------------------------------------
+
+
+# -- views ----------------------------------------------------------------------
+
+
+class NoExtraActions:
+    """These viewsets route no @action. DRF finds actions with inspect.getmembers,
+    which reads every attribute, `schema` included, and so imports drf-spectacular's
+    AutoSchema (and django.test with it) while the URLconf loads: on every cold start."""
+
+    @classmethod
+    def get_extra_actions(cls):
+        return []
+
+
+class ArticleViewSet(NoExtraActions, viewsets.ReadOnlyModelViewSet):
+    """Live articles, newest first."""
+
+    lookup_field = "slug"
+    pagination_class = ArticleCursor
+    filterset_class = ArticleFilter
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.article_detail_queryset()
+        return selectors.article_list()
+
+    def get_serializer_class(self):
+        return ArticleDetailSerializer if self.action == "retrieve" else ArticleSerializer
+
+
+class CategoryViewSet(NoExtraActions, viewsets.ReadOnlyModelViewSet):
+    queryset = Category.objects.order_by("name")
+    serializer_class = CategorySerializer
+    lookup_field = "slug"
+    pagination_class = Numbered
+
+
+class TagViewSet(CategoryViewSet):
+    queryset = Tag.objects.order_by("name")
+    serializer_class = TagSerializer
+
+
+class ImageViewSet(NoExtraActions, viewsets.ReadOnlyModelViewSet):
+    """Images the public site shows (heroes of live articles), with their renditions."""
+
+    serializer_class = ImageSerializer
+    pagination_class = Numbered
+
+    def get_queryset(self):
+        live_heroes = Article.objects.live().values("hero_image")
+        return Image.objects.filter(pk__in=live_heroes).order_by("-created_at", "-pk")
+
+
+class PageViewSet(NoExtraActions, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Live pages a visitor can reach (every parent live too), in navigation order.
+
+    ``?path=about/team`` narrows the list to the page at that address."""
+
+    queryset = Page.objects.none()  # the model, for the OpenAPI document
+    serializer_class = PageSerializer
+    pagination_class = Numbered
+
+    @cached_property
+    def _pages(self):
+        path = self.request.query_params.get("path")
+        if path:  # empty means absent, as for every other filter
+            page = selectors.page_by_path(path)
+            return [page] if page else []
+        return selectors.reachable_pages()
+
+    def get_queryset(self):  # a list: the parent chain is resolved in Python, once
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self._pages
+
+
+class PageDetail(NoExtraActions, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Page.objects.none()
+    serializer_class = PageSerializer
+    lookup_value_regex = r"\d+"
+
+    def get_object(self):
+        page = next((p for p in selectors.reachable_pages() if p.pk == self._pk()), None)
+        if page is None:
+            raise NotFound
+        return page
+
+    def _pk(self):
+        try:
+            return int(self.kwargs["pk"])
+        except (TypeError, ValueError):
+            raise NotFound from None
+
+
+# -- errors -----------------------------------------------------------------------
+
+
+def handle_exception(exc, context):
+    """Every error has the same shape: {"detail": "..."} plus, for bad input,
+    {"errors": {"parameter": ["what is wrong"]}} so a client can show it per field."""
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {"": response.data}
+        response.data = {"detail": "Invalid request.", "errors": errors}
+    return response
+
+
+def openapi_document(request):
+    """/api/v1/openapi.json (built by sitecontent.api.schema, imported only here)."""
+    from sitecontent.api.schema import document
+
+    return JsonResponse(document())
+
+
+def not_found(request, *args, **kwargs):
+    """Any address under /api/ that is not part of the API: a JSON 404."""
+    return JsonResponse({"detail": "Not found."}, status=404)

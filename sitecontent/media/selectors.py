@@ -1,0 +1,53 @@
+"""Reads about media: whether the public site shows an image or a document."""
+
+import re
+
+from django.db.models import Q
+
+from sitecontent.models import Article, Page
+
+
+def image_is_public(image) -> bool:
+    """Whether the public site shows ``image``: the hero of a live article, or in the body
+    of a live article or reachable page (by its media-library id or its files' folder)."""
+    in_body = Q(body__contains=f'data-file="{image.pk}"')
+    if image.file:
+        in_body |= Q(body__contains=f"{image.folder}/")
+    return (
+        Article.objects.live().filter(Q(hero_image=image) | in_body).exists()
+        or Page.objects.reachable().filter(in_body).exists()
+    )
+
+
+def document_address_prefix(pk) -> str:
+    """``/documents/<pk>/``: what every download address of a document starts with, on
+    the site (from the URLconf, without a stage's script prefix; not get_absolute_url(),
+    which needs the row and its file name)."""
+    from django.urls import get_script_prefix, reverse
+
+    address = reverse("sitecontent:document_download", kwargs={"pk": pk, "filename": "-"})
+    return "/" + address[len(get_script_prefix()) : -len("-")]
+
+
+def document_is_public(document) -> bool:
+    """Whether the public site shows ``document``: attached to a live article or a
+    reachable page, or linked from one's body. Downloads follow this (a document
+    attached only to drafts is not published by having a sequential id)."""
+    shown = Q(attachments=document) | Q(body__contains=document_address_prefix(document.pk))
+    return (
+        Article.objects.live().filter(shown).exists()
+        or Page.objects.reachable().filter(shown).exists()
+    )
+
+
+# Where a body links a download: /documents/<pk>/<name> (any host in front of it), the
+# shape document_address_prefix gives.
+_DOCUMENT_LINK = re.compile(r"/documents/(\d+)/")
+
+
+def document_ids_shown_by(item) -> set[int]:
+    """Documents an article or page shows: its attachments and those its body links."""
+    ids = {int(pk) for pk in _DOCUMENT_LINK.findall(item.body or "")}
+    if item.pk:
+        ids.update(document.pk for document in item.attachments.all())  # prefetched or not
+    return ids

@@ -1,0 +1,159 @@
+"""Reads for the public site. Every function returns only live content.
+
+Each listing loads its related rows up front, so a page costs the same number of
+queries whether it shows three articles or fifty.
+"""
+
+from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
+from django.db.models.functions import Greatest
+
+from sitecontent.models import Article, Category, Page, Tag
+
+
+def _article_cards(*, body: bool = False):
+    """Live articles, newest first, with the rows a card shows joined in. Not the
+    search vector, which no page reads back (search filters on it in SQL), nor, unless
+    asked, the body, which cards do not show: on PostgreSQL the two are most of a
+    row's bytes."""
+    return (
+        Article.objects.live()
+        .select_related("author", "category", "hero_image")
+        .defer(*(("search_vector",) if body else ("search_vector", "body")))
+        .order_by("-publish_at", "-pk")
+    )
+
+
+def _with_tags(articles):
+    return articles.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+
+
+def article_list():
+    """Live articles for listings that show tags (one extra query for all of them)."""
+    return _with_tags(_article_cards())
+
+
+def featured_articles(*, limit: int = 3):
+    return _article_cards().filter(featured=True)[:limit]
+
+
+def latest_articles(*, limit: int = 10, exclude_ids=()):
+    return _article_cards().exclude(pk__in=list(exclude_ids))[:limit]
+
+
+def article_detail_queryset():
+    """One article's page (or API item): the body, its tags and its downloads."""
+    return _with_tags(_article_cards(body=True)).prefetch_related("attachments")
+
+
+def search_articles():
+    """Live articles as search results need them: the body, for the snippet; no tags
+    (results do not show them)."""
+    return _article_cards(body=True)
+
+
+def search_pages():
+    """Pages a visitor can reach (the sitemap's and the API's rule), for search."""
+    return (
+        Page.objects.reachable()
+        .select_related("parent")
+        .only(
+            "title", "slug", "body", "parent_id", "parent__slug", "parent__parent_id", "publish_at"
+        )
+    )
+
+
+def navigation_pages():
+    """Top-level live pages chosen for the navigation, in the editors' order."""
+    return (
+        Page.objects.live()
+        .filter(parent__isnull=True, show_in_menus=True)
+        .only("title", "slug", "parent_id")
+    )
+
+
+def page_by_path(path: str) -> Page | None:
+    """The live page at ``about/team``-style ``path``, or None.
+
+    One query: fetch every live page whose slug appears in the path, then walk the
+    chain from the top. A page under a non-live parent is not reachable.
+    """
+    slugs = [part for part in path.strip("/").split("/") if part]
+    if not slugs or len(slugs) > Page.MAX_DEPTH:
+        return None
+    candidates = {
+        (page.parent_id, page.slug): page
+        for page in Page.objects.live().filter(slug__in=set(slugs))
+    }
+    # Only the page shown lists its downloads; fetch them for it alone.
+    page = None
+    for slug in slugs:
+        child = candidates.get((page.pk if page else None, slug))
+        if child is None:
+            return None
+        child.parent = page  # cache the walk so get_absolute_url costs no queries
+        page = child
+    prefetch_related_objects([page], "attachments")
+    return page
+
+
+# -- the sitemap -------------------------------------------------------------------
+
+
+def sitemap_articles():
+    """Live articles with only what a sitemap entry needs, newest first."""
+    return Article.objects.live().only("slug", "updated_at").order_by("-publish_at", "-pk")
+
+
+def _listing_changes():
+    """Live articles by when a listing of them last changed: an edit, or a go-live."""
+    return (
+        Article.objects.live()
+        .annotate(changed=Greatest("updated_at", "publish_at"))
+        .order_by("-changed")
+        .values("changed")
+    )
+
+
+def newest_listing_change():
+    """When any article listing last changed (None with nothing live)."""
+    return _listing_changes().values_list("changed", flat=True).first()
+
+
+def categories_with_live_articles() -> list[Category]:
+    """Categories with something live in them, each with ``lastmod``: when its newest
+    article changed or went live. One query (a list, so a paginator counts it for free)."""
+    newest = _listing_changes().filter(category=OuterRef("pk"))[:1]
+    return list(
+        Category.objects.annotate(lastmod=Subquery(newest))
+        .filter(lastmod__isnull=False)
+        .only("slug")
+        .order_by("name")
+    )
+
+
+def reachable_pages() -> list[Page]:
+    """Live pages whose parents are all live (``Page.objects.reachable()``), each with
+    its parent attached so that its address costs no further query (one query)."""
+    pages = list(
+        Page.objects.reachable().order_by("menu_order", "title", "pk").defer("search_vector")
+    )
+    by_id = {page.pk: page for page in pages}
+    for page in pages:
+        if page.parent_id is not None:
+            page.parent = by_id[page.parent_id]  # reachable, so in the list too
+    return pages
+
+
+# -- documents ------------------------------------------------------------------
+
+
+def page_children(page: Page) -> list[Page]:
+    children = list(Page.objects.live().filter(parent=page).only("title", "slug", "parent_id"))
+    for child in children:
+        child.parent = page  # their URLs build on the parent's path without a query each
+    return children
+
+
+# -- what a change touches -------------------------------------------------------
+# The CDN paths showing an item: purged when it is saved, deleted, goes live or expires.
+# Wildcards ("/articles/*") also cover paginated lists (?page=2) under them.

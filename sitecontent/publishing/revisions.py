@@ -1,0 +1,253 @@
+"""Writing, applying, comparing and restoring revisions (model: models/revisions.py).
+
+Who may change what:
+- an item that is not live (draft, expired) is changed directly by anyone who may change
+  it, and each save is recorded as an applied revision;
+- changes to a live or scheduled item go live only through a publisher: an Editor's save
+  becomes a draft revision; a publisher saves directly, saves a draft, or publishes or
+  schedules a draft.
+"""
+
+import difflib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.html import escape, format_html, strip_tags
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from sitecontent.models import Revision
+from sitecontent.roles import can_publish, require_change
+
+logger = logging.getLogger(__name__)
+
+
+def _value(item, field: models.Field):
+    if field.many_to_many:
+        return sorted(item.pk for item in getattr(item, field.name).all()) if item.pk else []
+    return getattr(item, field.attname)
+
+
+def normalized(model, data: dict) -> dict:
+    """``data`` as the model's fields would store it: rich text sanitized, control
+    characters out of plain text. Every revision is written (``record``) and read back
+    (``overlay``) through this, so no draft, snapshot or preview holds or shows what the
+    item itself could not."""
+    clean = {}
+    for name, value in data.items():
+        normalize = getattr(model._meta.get_field(name), "normalize", None)
+        clean[name] = normalize(value) if normalize else value
+    return clean
+
+
+def snapshot(item) -> dict:
+    """The item's content as stored now (relations as ids)."""
+    return {name: _value(item, item._meta.get_field(name)) for name in item.REVISION_FIELDS}
+
+
+def snapshot_from_form(form, item) -> dict:
+    """The content a validated admin form holds, without saving it."""
+    data = snapshot(item)  # fields the form lacks keep the item's values
+    for name in item.REVISION_FIELDS:
+        if name not in form.cleaned_data:
+            continue
+        field, value = item._meta.get_field(name), form.cleaned_data[name]
+        if field.many_to_many:
+            data[name] = sorted(obj.pk for obj in value)
+        elif field.is_relation:
+            data[name] = value.pk if value is not None else None
+        else:
+            data[name] = value
+    return data
+
+
+def latest(item) -> Revision | None:
+    return Revision.objects.for_item(item).first()
+
+
+def pending_draft(item) -> Revision | None:
+    """The draft of changes waiting to go live, if the newest revision is one."""
+    newest = latest(item)
+    return newest if newest is not None and newest.is_draft else None
+
+
+def record(*, item, user, data=None, applied=True) -> Revision:
+    """Keep a revision of ``item``: what it now holds, or (``applied=False``) a draft."""
+    data = normalized(type(item), snapshot(item) if data is None else data)
+    previous = latest(item)
+    changed = [
+        n for n in item.REVISION_FIELDS if previous is None or previous.data.get(n) != data[n]
+    ]
+    return Revision.objects.create(
+        item=item,
+        data=data,
+        changed_fields=changed,
+        created_by=user,
+        applied_at=timezone.now() if applied else None,
+    )
+
+
+def overlay(item, data: dict):
+    """Put revision ``data`` on ``item`` in memory (nothing saved), for forms and previews."""
+    prefetched = {}
+    for name, value in normalized(type(item), data).items():
+        field = item._meta.get_field(name)
+        if field.many_to_many:
+            prefetched[name] = field.related_model.objects.filter(pk__in=value)
+        else:
+            setattr(item, field.attname, value)
+    item._prefetched_objects_cache = {
+        **getattr(item, "_prefetched_objects_cache", {}),
+        **prefetched,
+    }
+    return item
+
+
+def _apply(revision: Revision, user) -> None:
+    item = type(revision.item).objects.select_for_update().get(pk=revision.object_id)
+    m2m = {}
+    for name, value in normalized(type(item), revision.data).items():
+        field = item._meta.get_field(name)
+        if field.many_to_many:
+            m2m[name] = value
+        else:
+            setattr(item, field.attname, value)
+    item.full_clean()
+    item.save()
+    for name, ids in m2m.items():
+        getattr(item, name).set(ids)
+    revision.applied_at = timezone.now()
+    revision.approved_by = user
+    revision.save(update_fields=["applied_at", "approved_by"])
+
+
+def _require_publisher(user, revision):
+    if not can_publish(user, type(revision.item)):
+        raise PermissionDenied(_("Only publishers can put changes live."))
+
+
+@transaction.atomic
+def revision_publish(*, revision: Revision, user) -> Revision:
+    """Make a draft's changes live now."""
+    _require_publisher(user, revision)
+    if not revision.is_draft:
+        raise ValidationError(_("This revision is already applied."))
+    _apply(revision, user)
+    return revision
+
+
+@transaction.atomic
+def revision_schedule(*, revision: Revision, user, at: datetime) -> Revision:
+    """Approve a draft to go live at ``at`` (the minute tick applies it)."""
+    _require_publisher(user, revision)
+    if not revision.is_draft:
+        raise ValidationError(_("This revision is already applied."))
+    if at <= timezone.now():
+        raise ValidationError({"go_live_at": _("Choose a time in the future.")})
+    revision.go_live_at, revision.approved_by = at, user
+    revision.save(update_fields=["go_live_at", "approved_by"])
+    return revision
+
+
+def may_change_directly(user, item) -> bool:
+    """Whether ``user``'s saves go straight into ``item`` (else they become drafts)."""
+    return not item.is_published or can_publish(user, type(item))
+
+
+@transaction.atomic
+def revision_restore(*, revision: Revision, user) -> Revision:
+    """Bring back an older version as the newest revision: applied at once when the user
+    may change the item directly, otherwise a draft for a publisher."""
+    item = revision.item
+    require_change(user, item)
+    restored = record(item=item, user=user, data=dict(revision.data), applied=False)
+    if may_change_directly(user, item):
+        _apply(restored, user)
+    return restored
+
+
+def apply_due(*, now: datetime) -> int:
+    """Apply drafts whose scheduled time has come (called by the minute tick).
+
+    A draft that no longer fits (say its slug was taken meanwhile) is logged and taken
+    off the schedule, so it neither blocks the others nor fails every minute.
+    """
+    applied = 0
+    with transaction.atomic():
+        due = Revision.objects.due(now).select_for_update(skip_locked=True).order_by("go_live_at")
+        for revision in due:
+            try:
+                with transaction.atomic():
+                    _apply(revision, revision.approved_by)
+            except ValidationError as exc:
+                logger.error("Scheduled revision %s not applied: %s", revision.pk, exc.messages)
+                Revision.objects.filter(pk=revision.pk).update(go_live_at=None)
+            else:
+                applied += 1
+    return applied
+
+
+# -- comparing ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    name: str
+    label: str
+    before: str
+    after: str
+    diff: str  # HTML, every piece of content escaped
+
+
+def _display(item, name: str, value) -> str:
+    field = item._meta.get_field(name)
+    if field.is_relation:
+        ids = value if field.many_to_many else ([value] if value is not None else [])
+        names = [str(obj) for obj in field.related_model.objects.filter(pk__in=ids)]
+        return ", ".join(sorted(names)) or "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(field, models.TextField) and name == "body":
+        # Compare what readers read; markup changes show in the word diff below anyway.
+        return strip_tags(str(value or ""))
+    return "" if value is None else str(value)
+
+
+def _word_diff(before: str, after: str) -> str:
+    old, new = before.split(), after.split()
+    pieces = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new).get_opcodes():
+        if op in {"delete", "replace"}:
+            pieces.append(format_html("<del>{}</del>", " ".join(old[i1:i2])))
+        if op in {"insert", "replace"}:
+            pieces.append(format_html("<ins>{}</ins>", " ".join(new[j1:j2])))
+        if op == "equal":
+            pieces.append(escape(" ".join(old[i1:i2])))
+    return mark_safe(" ".join(pieces))  # noqa: S308 - each piece is escaped above
+
+
+def compare(older: Revision, newer: Revision) -> list[FieldChange]:
+    """Field-by-field differences between two revisions of the same item."""
+    if (older.content_type_id, older.object_id) != (newer.content_type_id, newer.object_id):
+        raise ValidationError(_("Those revisions belong to different items."))
+    item = newer.item
+    changes = []
+    for name in item.REVISION_FIELDS:
+        a, b = older.data.get(name), newer.data.get(name)
+        if a == b:
+            continue
+        before, after = _display(item, name, a), _display(item, name, b)
+        changes.append(
+            FieldChange(
+                name,
+                str(item._meta.get_field(name).verbose_name),
+                before,
+                after,
+                _word_diff(before, after),
+            )
+        )
+    return changes
