@@ -19,9 +19,9 @@ class CmsConfig(AppConfig):
         # Django's inline backend (laptops, tests) reports runs by signals; ours records
         # them itself, so production start-up need not import django.tasks at all.
         if any(config["BACKEND"] == IMMEDIATE for config in settings.TASKS.values()):
-            from . import tasks
+            from cms import task_runs
 
-            tasks.connect_run_recording()
+            task_runs.connect_run_recording()
         # Production settings paused the cyclic garbage collector for start-up; this
         # says when it comes back (in a command: now; else after the first request).
         coldstart.started()

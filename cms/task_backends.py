@@ -2,9 +2,9 @@
 
 ``enqueue`` invokes this same Lambda function asynchronously with an event naming
 ``run_task``; Zappa's handler routes such ``{"command": ...}`` events to that function,
-which runs the task and records its outcome in ``TaskRun``. Lambda retries a failed
-asynchronous invocation twice, so tasks must be idempotent; a delivery of a task that
-already succeeded is skipped.
+which runs the task and records its outcome in ``TaskRun`` (through cms.task_runs).
+Lambda retries a failed asynchronous invocation twice, so tasks must be idempotent; a
+delivery of a task that already succeeded is skipped.
 
 Only principals allowed to invoke the function can send these events (Zappa itself runs
 ``raw_command`` events from them), and only ``Task`` objects are ever run.
@@ -14,12 +14,8 @@ import json
 import logging
 import os
 import traceback
-from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
 from django.tasks import Task, TaskContext, TaskResult, TaskResultStatus
 from django.tasks.backends.base import BaseTaskBackend
 from django.tasks.base import TaskError
@@ -29,11 +25,15 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.module_loading import import_string
 
-from .lambda_events import lambda_event
+from cms import task_runs
+from cms.lambda_events import lambda_event
+from cms.models import TaskRun
 
 logger = logging.getLogger(__name__)
 
 RUNNER = "cms.task_backends.run_task"
+# What a run's record names as its backend when this function creates the record.
+BACKEND = "lambda"
 # Lambda refuses asynchronous payloads over 256 KB (and Zappa refuses them earlier).
 MAX_PAYLOAD_BYTES = 256 * 1024
 
@@ -72,8 +72,7 @@ class LambdaAsyncBackend(BaseTaskBackend):
         return {"FunctionName": name}
 
     def enqueue(self, task, args, kwargs):
-        from . import aws
-        from .tasks import record_enqueued
+        from cms import aws
 
         self.validate_task(task)
         result = TaskResult(
@@ -104,20 +103,18 @@ class LambdaAsyncBackend(BaseTaskBackend):
                 f"{task.module_path} payload is {len(payload)} bytes; Lambda takes at most "
                 f"{MAX_PAYLOAD_BYTES}. Pass ids, not objects."
             )
-        record_enqueued(result)
+        task_runs.record_enqueued(result)
         try:
             aws.client("lambda").invoke(
                 **self.invoke_target(), InvocationType="Event", Payload=payload
             )
         except Exception as exc:
-            _mark_failed(result.id, f"Could not enqueue: {exc!r}")
+            task_runs.record_failed(result.id, f"Could not enqueue: {exc!r}")
             raise
         task_enqueued.send(type(self), task_result=result)
         return result
 
     def get_result(self, result_id):
-        from .models import TaskRun
-
         try:
             run = TaskRun.objects.get(pk=result_id)
         except TaskRun.DoesNotExist:
@@ -145,53 +142,9 @@ def _result_for(task, run, status=None) -> TaskResult:
     )
 
 
-def _mark_failed(task_id: str, error: str) -> None:
-    from .models import TaskRun
-
-    TaskRun.objects.filter(pk=task_id).update(
-        status=TaskResultStatus.FAILED, finished_at=timezone.now(), error=error
-    )
-
-
-def _claim(task_id: str, task_path: str, args, kwargs):
-    """Mark the run as started, unless another delivery has run or is running it.
-
-    A run left RUNNING longer than TASK_RUN_STALE_AFTER (the Lambda timeout, plus margin)
-    died with its container and may be claimed again.
-    """
-    from .models import TaskRun
-
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.TASK_RUN_STALE_AFTER)
-    claimable = Q(status__in=[TaskResultStatus.READY, TaskResultStatus.FAILED]) | Q(
-        status=TaskResultStatus.RUNNING, started_at__lt=stale
-    )
-    claimed = TaskRun.objects.filter(claimable, pk=task_id).update(
-        status=TaskResultStatus.RUNNING, attempts=F("attempts") + 1, started_at=now
-    )
-    if not claimed:
-        try:
-            with transaction.atomic():
-                TaskRun.objects.create(
-                    id=task_id,
-                    task_path=task_path,
-                    backend="lambda",
-                    args=args,
-                    kwargs=kwargs,
-                    status=TaskResultStatus.RUNNING,
-                    attempts=1,
-                    started_at=now,
-                )
-        except IntegrityError:
-            return None  # it exists and is not claimable: done, or running elsewhere
-    return TaskRun.objects.get(pk=task_id)
-
-
 @lambda_event
 def run_task(event, context=None):
     """Zappa calls this for the events ``LambdaAsyncBackend.enqueue`` sends."""
-    from .models import TaskRun
-
     try:
         task_id, task_path = str(event["task_id"]), str(event["task"])
         args, kwargs = list(event.get("args") or []), dict(event.get("kwargs") or {})
@@ -202,7 +155,7 @@ def run_task(event, context=None):
         logger.error("Refused task event (%s): %.500s", exc, json.dumps(event, default=str))
         return {"status": "refused", "reason": str(exc)}
 
-    run = _claim(task_id, task_path, args, kwargs)
+    run = task_runs.claim(task_id, task_path, args, kwargs, backend=BACKEND)
     if run is None:
         logger.info("Task %s (%s) already ran or is running; skipped", task_id, task_path)
         return {"status": "skipped", "task_id": task_id}
@@ -215,13 +168,11 @@ def run_task(event, context=None):
         else:
             task.call(*args, **kwargs)
     except Exception as exc:
-        _mark_failed(task_id, "".join(traceback.format_exception(exc)))
+        task_runs.record_failed(task_id, "".join(traceback.format_exception(exc)))
         object.__setattr__(result, "status", TaskResultStatus.FAILED)
         task_finished.send(LambdaAsyncBackend, task_result=result)
         raise  # Lambda retries the invocation; the failure is on record meanwhile
-    TaskRun.objects.filter(pk=task_id).update(
-        status=TaskResultStatus.SUCCESSFUL, finished_at=timezone.now(), error=""
-    )
+    task_runs.record_succeeded(task_id)
     object.__setattr__(result, "status", TaskResultStatus.SUCCESSFUL)
     task_finished.send(LambdaAsyncBackend, task_result=result)
     return {"status": "SUCCESSFUL", "task_id": task_id}
@@ -279,42 +230,6 @@ def _dead_letter(record) -> tuple[dict, str]:
     return body, reason
 
 
-def _record_dead_letter(body: dict, reason: str) -> str:
-    from .models import TaskRun
-
-    task_id = body["task_id"]
-    now = timezone.now()
-    with transaction.atomic():
-        run, created = TaskRun.objects.select_for_update().get_or_create(
-            id=task_id,
-            defaults={
-                "task_path": body["task"],
-                "backend": "lambda",
-                "args": body.get("args", []),
-                "kwargs": body.get("kwargs", {}),
-                "status": TaskResultStatus.FAILED,
-                "finished_at": now,
-                "dead_lettered_at": now,
-                "error": reason,
-            },
-        )
-        if created:
-            return "recorded"
-        if run.dead_lettered_at is not None:
-            return "already recorded"  # SQS delivers at least once
-        if run.status == TaskResultStatus.SUCCESSFUL:
-            # A later delivery succeeded after all (or the dead letter is stale): the
-            # outcome on record stands.
-            return "already succeeded"
-        run.status = TaskResultStatus.FAILED
-        run.finished_at = run.finished_at or now
-        run.dead_lettered_at = now
-        # The last attempt's traceback, when there is one, stays below the reason.
-        run.error = f"{reason}\n\n{run.error}" if run.error else reason
-        run.save(update_fields=["status", "finished_at", "dead_lettered_at", "error"])
-    return "recorded"
-
-
 @lambda_event
 def record_dead_letters(event, context=None):
     """Zappa calls this for the SQS event source on the stage's dead-letter queue.
@@ -339,7 +254,7 @@ def record_dead_letters(event, context=None):
             logger.error("Dead letter %s not recorded: %s", message_id, why)
             outcomes.append("refused")
             continue
-        outcome = _record_dead_letter(body, reason)
+        outcome = task_runs.record_dead_letter(body, reason, backend=BACKEND)
         logger.warning("Task run %s (%s) dead-lettered: %s", body["task_id"], body["task"], outcome)
         outcomes.append(outcome)
     return {"outcomes": outcomes}

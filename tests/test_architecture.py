@@ -281,6 +281,15 @@ def test_the_cdn_backends_are_a_leaf_and_purge_batching_needs_only_them(graph):
     assert graph["cms.purging"] <= {"cms.cdn", "cms.tasks"}
 
 
+def test_task_run_records_have_one_home_that_both_backends_call(graph):
+    """Django's immediate backend (by signals) and ours on Lambda record runs through
+    cms.task_runs, which knows neither the tasks nor the backends."""
+    assert graph["cms.task_runs"] == {"cms.models"}
+    assert "cms.task_runs" in graph["cms.task_backends"]
+    assert "cms.task_runs" in graph["cms.apps"]  # connects the immediate backend's signals
+    assert "cms.task_backends" not in graph["cms.tasks"]
+
+
 def test_describe_names_every_module_of_a_cycle():
     assert describe([["a", "b", "a"]]) == "a -> b -> a"
 

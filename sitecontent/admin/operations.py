@@ -110,7 +110,7 @@ def retry_view(request, run_id):
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        from cms.tasks import task_retry
+        from cms.task_runs import task_retry
 
         new_id = task_retry(run_id=run_id, user=request.user)
     except (ValidationError, TaskRun.DoesNotExist) as exc:

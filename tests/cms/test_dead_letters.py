@@ -167,7 +167,7 @@ def test_malformed_records_are_refused_by_id_without_content_and_the_rest_record
 def test_a_dead_lettered_run_can_be_retried_from_the_panel(dlq, lambda_handler, settings):
     from django.contrib.auth.models import Permission
 
-    from cms.tasks import task_retry
+    from cms.task_runs import task_retry
     from sitecontent.models import User
 
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
