@@ -12,34 +12,48 @@ from django.urls import clear_url_caches, get_resolver
 
 from tests.lambda_runtime import production_env
 
-# Loaded only when needed: the API's stack on the first API request (sitecontent.public.views.
-# api), the OpenAPI generator and the test client it drags in on a request for the
+# Loaded only when needed: the API's stack on the first API request (sitecontent.public.
+# views.api), the OpenAPI generator and the test client it drags in on a request for the
 # document. (DRF imports PyYAML whenever it is installed; the Lambda package leaves
 # it out.)
 NOT_FOR_PAGES = (
     # Feeds and the sitemap load their frameworks (and an XML writer) on first use.
+    "sitecontent.public.feeds",
+    "sitecontent.public.sitemaps",
     "django.contrib.syndication.views",
     "django.contrib.sitemaps.views",
     "xml.sax",
-    # Direct uploads: the admin's upload views import them when called.
+    # Direct uploads: the admin's upload views (sitecontent.admin.uploads) import them
+    # when called.
     "sitecontent.media.uploads",
+    # The API, every module of it: importing any one imports the package.
+    "sitecontent.api",
+    "sitecontent.api.views",
+    "sitecontent.api.serializers",
+    "sitecontent.api.filters",
+    "sitecontent.api.pagination",
+    "sitecontent.api.schema",
     "rest_framework.views",
     "rest_framework.serializers",
     "django_filters",
-    "sitecontent.api.views",
     "drf_spectacular.openapi",
     "django.test",
     "unittest",
     # Uploads only: the PDF parser.
     "pypdf",
+    # The minute tick runs on its cron event, never for a request.
+    "sitecontent.publishing.tick",
 )
 NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
-# In production also: the task framework (pages enqueue nothing; a save imports it), the
-# HTML sanitizer (saves only), byte checks and renditions (uploads and tasks only), and
-# the AWS SDK.
+# In production also: the task framework and its records (pages enqueue nothing; a save
+# imports it; laptops and tests connect the inline backend's signals at start), the HTML
+# sanitizer (saves only), byte checks and renditions (uploads and tasks only), and the
+# AWS SDK.
 NOT_FOR_PRODUCTION_PAGES = (
     "django.tasks",
     "cms.tasks",
+    "cms.task_runs",
+    "cms.task_backends",
     "sitecontent.tasks",
     "nh3",
     "sitecontent.media.inspection",
@@ -87,6 +101,7 @@ def test_pages_load_no_api_or_tooling_modules():
 def test_the_api_loads_its_stack_but_not_the_schema_generator():
     loaded = loaded_for("/api/v1/articles/")
     assert {"rest_framework.views", "django_filters", "sitecontent.api.views"} <= loaded
+    assert {"sitecontent.api.serializers", "sitecontent.api.filters"} <= loaded
     assert {m for m in NOT_FOR_THE_API if m in loaded} == set()
 
 
@@ -113,3 +128,16 @@ def test_public_requests_never_build_the_admin_url_table(client):
         assert get_resolver("cms.urls")._populated
     finally:
         clear_url_caches()
+
+
+def test_the_lists_name_modules_that_exist():
+    """A module renamed or moved would leave its old name here guarding nothing."""
+    import importlib.util
+
+    ours = [
+        name
+        for name in (*NOT_FOR_PAGES, *NOT_FOR_THE_API, *NOT_FOR_PRODUCTION_PAGES)
+        if name.split(".")[0] in ("cms", "sitecontent")
+    ]
+    assert [name for name in ours if importlib.util.find_spec(name) is None] == []
+    assert len(ours) >= 15
