@@ -10,12 +10,16 @@ with a stack's outputs filled in (``cms.lambda_build.stage_settings_from_outputs
 from ``stack_outputs`` below, so the S3 and dead-letter routes name a real bucket and queue.
 """
 
+import base64
 import json
 import logging
+import re
 import subprocess
 import sys
 from contextlib import contextmanager
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from django.core.signals import request_finished, request_started
@@ -176,3 +180,74 @@ def lambda_handler(_entry_point, settings):
 def zappa_lambda_handler(_zappa_handler, settings):
     """Zappa's own handler with nothing in front: what an event would do without ours."""
     return _invoker(_zappa_handler.lambda_handler, settings)
+
+
+# -- signing in to the admin through the handler ------------------------------------
+
+LOGIN = "/admin/login/"
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def body_of(response) -> bytes:
+    """A Zappa response's body, decoded when its front door base64-encoded it."""
+    body = response.get("body") or ""
+    return base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+
+
+def set_cookies(response) -> list[str]:
+    """The Set-Cookie values of a Zappa response, however its front door carries them
+    (payload 2.0: a "cookies" list; 1.0: multi-value headers; ALB: a single header)."""
+    if response.get("cookies"):
+        return response["cookies"]
+    multi = (response.get("multiValueHeaders") or {}).get("Set-Cookie")
+    if multi:
+        return multi
+    single = (response.get("headers") or {}).get("Set-Cookie")
+    return [single] if single else []
+
+
+def signed_in(response) -> bool:
+    """The sign-in succeeded: a redirect that sets a session cookie."""
+    return response["statusCode"] == 302 and any(
+        cookie.startswith("sessionid=") for cookie in set_cookies(response)
+    )
+
+
+def login_fields(html: str, username: str, password: str) -> dict:
+    """What a browser posts back from the admin's sign-in form: its hidden fields (the
+    CSRF token, ``next``) and the credentials typed in."""
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    assert "csrfmiddlewaretoken" in hidden, html[:500]
+    return {**hidden, "username": username, "password": password}
+
+
+def admin_sign_in(handler, make_event, *, username, password):
+    """The admin's sign-in round trip through ``handler`` as a browser makes it: GET the
+    form, then POST it back with the CSRF cookie it set and its token, from the page's
+    own origin (Origin and Referer, which Django's CSRF check compares with the host).
+
+    ``make_event`` is a front door of tests.events (rest_api, http_api, alb...); returns
+    the POST's response."""
+    form = handler(make_event("GET", LOGIN))
+    assert form["statusCode"] == 200, body_of(form)[:300]
+    html = body_of(form).decode()
+    cookies = SimpleCookie()
+    for value in set_cookies(form):
+        cookies.load(value)
+    host = {k.lower(): v for k, v in make_event()["headers"].items()}["host"]
+    # The page's address as the browser shows it: the form posts back to it, under the
+    # stage prefix Zappa gives an execute-api host.
+    page = re.search(r'<form action="([^"]+)" method="post" id="login-form"', html)[1]
+    return handler(
+        make_event(
+            "POST",
+            LOGIN,
+            headers={
+                "Content-Type": FORM_CONTENT_TYPE,
+                "Cookie": f"csrftoken={cookies['csrftoken'].value}",
+                "Origin": f"https://{host}",
+                "Referer": f"https://{host}{page}",
+            },
+            body=urlencode(login_fields(html, username, password)),
+        )
+    )

@@ -1,12 +1,8 @@
 """Every Lambda event path, through Zappa's own handler and the real zappa_settings.json."""
 
-import base64
 import json
-import re
 from datetime import timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -17,27 +13,11 @@ from cms.models import CdnPurge
 from sitecontent.models import Article, ContentTransition, SchedulerState
 from tests import events
 from tests.factories import ArticleFactory, UserFactory
-from tests.lambda_fixtures import rule_name, stage_config
+from tests.lambda_fixtures import admin_sign_in, body_of, rule_name, set_cookies, stage_config
 
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def body_of(response) -> bytes:
-    body = response.get("body") or ""
-    return base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
-
-
-def set_cookies(response) -> list[str]:
-    """The Set-Cookie values of a Zappa response, however its front door carries them."""
-    if response.get("cookies"):
-        return response["cookies"]
-    multi = (response.get("multiValueHeaders") or {}).get("Set-Cookie")
-    if multi:
-        return multi
-    single = (response.get("headers") or {}).get("Set-Cookie")
-    return [single] if single else []
 
 
 def event_function(prefix: str) -> str:
@@ -81,33 +61,8 @@ class TestHttp:
 
     def test_login_post_with_csrf_token_and_cookie(self, lambda_handler):
         UserFactory(username="ed", password="correct horse", is_staff=True)
-        form = lambda_handler(events.rest_api("GET", "/admin/login/"))
-        cookies = SimpleCookie()
-        for value in form["multiValueHeaders"]["Set-Cookie"]:
-            cookies.load(value)
-        csrf_cookie = cookies["csrftoken"].value
-        html = body_of(form).decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-        next_url = re.search(r'name="next" value="([^"]+)"', html).group(1)
-        response = lambda_handler(
-            events.rest_api(
-                "POST",
-                "/admin/login/",
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": f"csrftoken={csrf_cookie}",
-                    "Origin": f"https://{events.API_HOST}",
-                    "Referer": f"https://{events.API_HOST}/dev/admin/login/",
-                },
-                body=urlencode(
-                    {
-                        "csrfmiddlewaretoken": token,
-                        "username": "ed",
-                        "password": "correct horse",
-                        "next": next_url,
-                    }
-                ),
-            )
+        response = admin_sign_in(
+            lambda_handler, events.rest_api, username="ed", password="correct horse"
         )
         assert response["statusCode"] == 302
         assert response["headers"]["Location"] == "/dev/admin/"
@@ -120,27 +75,8 @@ class TestHttp:
         """Each front door hands cookies back its own way (v2: a "cookies" list; ALB:
         headers); the CSRF round trip must work through all of them."""
         UserFactory(username="ed", password="correct horse", is_staff=True)
-        form = lambda_handler(make_event("GET", "/admin/login/"))
-        cookies = SimpleCookie()
-        for value in set_cookies(form):
-            cookies.load(value)
-        html = body_of(form).decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
-        host = (form.get("headers") or {}).get("Host") or make_event()["headers"]["host"]
-        response = lambda_handler(
-            make_event(
-                "POST",
-                "/admin/login/",
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Cookie": f"csrftoken={cookies['csrftoken'].value}",
-                    "Origin": f"https://{host}",
-                    "Referer": f"https://{host}/admin/login/",
-                },
-                body=urlencode(
-                    {"csrfmiddlewaretoken": token, "username": "ed", "password": "correct horse"}
-                ),
-            )
+        response = admin_sign_in(
+            lambda_handler, make_event, username="ed", password="correct horse"
         )
         assert response["statusCode"] == 302, body_of(response)[:300]
         assert response["headers"]["Location"] == "/admin/"  # no stage prefix on these

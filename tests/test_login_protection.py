@@ -19,7 +19,7 @@ from axes.models import AccessAttempt
 
 from tests import events
 from tests.factories import UserFactory
-from tests.lambda_fixtures import stage_config
+from tests.lambda_fixtures import FORM_CONTENT_TYPE, LOGIN, signed_in, stage_config
 
 pytestmark = pytest.mark.django_db
 
@@ -33,13 +33,13 @@ def login_body(username, password):
     return urlencode({"csrfmiddlewaretoken": TOKEN, "username": username, "password": password})
 
 
-FORM = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={TOKEN}"}
+FORM = {"Content-Type": FORM_CONTENT_TYPE, "Cookie": f"csrftoken={TOKEN}"}
 
 
 def via_cloudfront(body, *, client, forged_for=None, secret=SECRET):
     return events.cloudfront_rest_api(
         "POST",
-        "/admin/login/",
+        LOGIN,
         viewer=client,
         viewer_forwarded_for=forged_for,
         origin_secret=secret,
@@ -63,7 +63,7 @@ def _direct_headers(client, forged_for, forged_host, origin):
 def api_gateway(body, *, client, forged_for=None, forged_host=SITE, origin=None):
     """API Gateway called by its own URL."""
     headers = _direct_headers(client, forged_for, forged_host, origin)
-    event = events.rest_api("POST", "/admin/login/", headers=headers, body=body)
+    event = events.rest_api("POST", LOGIN, headers=headers, body=body)
     event["requestContext"]["identity"]["sourceIp"] = client
     return event
 
@@ -71,7 +71,7 @@ def api_gateway(body, *, client, forged_for=None, forged_host=SITE, origin=None)
 def function_url(body, *, client, forged_for=None, forged_host=SITE, origin=None):
     headers = _direct_headers(client, forged_for, forged_host, origin)
     event = events.function_url(
-        "POST", "/admin/login/", headers=headers, cookies=[f"csrftoken={TOKEN}"], body=body
+        "POST", LOGIN, headers=headers, cookies=[f"csrftoken={TOKEN}"], body=body
     )
     event["requestContext"]["http"]["sourceIp"] = client
     return event
@@ -79,19 +79,10 @@ def function_url(body, *, client, forged_for=None, forged_host=SITE, origin=None
 
 def load_balancer(body, *, client, forged_for=None, forged_host=SITE, origin=None):
     headers = _direct_headers(client, forged_for, forged_host, origin)
-    return events.alb("POST", "/admin/login/", headers=headers, body=body)
+    return events.alb("POST", LOGIN, headers=headers, body=body)
 
 
 DIRECT = {"api-gateway": api_gateway, "function-url": function_url, "alb": load_balancer}
-
-
-def signed_in(response) -> bool:
-    cookies = response.get("cookies") or [
-        *(response.get("multiValueHeaders") or {}).get("Set-Cookie", []),
-        *([response["headers"]["Set-Cookie"]] if "Set-Cookie" in response.get("headers", {})
-          else []),
-    ]  # fmt: skip
-    return response["statusCode"] == 302 and any(c.startswith("sessionid=") for c in cookies)
 
 
 @pytest.fixture
@@ -263,7 +254,7 @@ def test_dev_locks_out_the_address_api_gateway_saw(dev_shape):
 
 def test_dev_ignores_a_forged_forwarded_host(dev_shape):
     """The Host API Gateway received decides (a forged one would be refused, 400)."""
-    event = events.rest_api("GET", "/admin/login/", headers={"X-Forwarded-Host": "evil.example"})
+    event = events.rest_api("GET", LOGIN, headers={"X-Forwarded-Host": "evil.example"})
     assert dev_shape(event)["statusCode"] == 200
 
 

@@ -1,7 +1,6 @@
 """manage.py serve_lambda: the site on loopback through Zappa's handler, cron included."""
 
 import os
-import re
 import socket
 import sqlite3
 import subprocess
@@ -11,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from tests.lambda_fixtures import LOGIN, login_fields
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,12 +68,11 @@ def test_pages_static_files_and_forms_go_through_zappas_handler(served):
     icon = requests.get(served["url"] + "/static/img/icon-192.png", timeout=10)
     assert icon.content == (ROOT / "static/img/icon-192.png").read_bytes()
 
-    session = requests.Session()
-    form = session.get(served["url"] + "/admin/login/", timeout=10)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)[1]
+    session = requests.Session()  # keeps the CSRF cookie the form sets
+    form = session.get(served["url"] + LOGIN, timeout=10)
     response = session.post(
-        served["url"] + "/admin/login/",
-        data={"csrfmiddlewaretoken": token, "username": "nobody", "password": "wrong"},
+        served["url"] + LOGIN,
+        data=login_fields(form.text, "nobody", "wrong"),
         headers={"Origin": served["url"]},
         timeout=10,
     )
