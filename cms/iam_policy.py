@@ -35,8 +35,9 @@ MEDIA_PREFIXES = ("media/", "uploads/")
 # 404, for a missing key, and storages raises on 403. Nothing lists the bucket.
 MEDIA_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 # Objects of the function's own state in the bucket, outside media/ and uploads/ (never
-# served, never processed as files): the publishing tick's marker (sitecontent.publishing.tick_gate,
-# settings PUBLISHING_TICK_MARKER_KEY), read and conditionally overwritten.
+# served, never processed as files): the publishing tick's marker
+# (sitecontent.publishing.tick_gate, settings PUBLISHING_TICK_MARKER_KEY), read and
+# conditionally overwritten.
 STATE_OBJECTS = ("state/publishing-tick.json",)
 STATE_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
 CLOUDFRONT_BACKEND = "cms.cdn.CloudFrontBackend"

@@ -382,7 +382,8 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
         "CSRF_TRUSTED_ORIGINS": site_url,
         "CDN_BACKEND": iam_policy.CLOUDFRONT_BACKEND,
         # The minute tick leaves the database alone while nothing is due
-        # (sitecontent.publishing.tick_gate; its marker is in the media bucket, under state/).
+        # (sitecontent.publishing.tick_gate; its marker is in the media bucket, under
+        # state/).
         "PUBLISHING_TICK_MARKER": "s3",
     }
     try:

@@ -1,4 +1,5 @@
-"""Settings shared by every environment. See docs/settings.md for the variable table."""
+"""Settings shared by every environment; local.py, test.py and production.py only
+override. Every environment variable is in one table: the README's "Settings" section."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -134,7 +135,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Answers only 404s: an old address whose slug changed gets a permanent redirect
-    # (django.contrib.redirects', serving only targets sitecontent.publishing.redirects allows).
+    # (django.contrib.redirects, serving only targets sitecontent.publishing.redirects
+    # allows).
     "sitecontent.publishing.redirects.SafeRedirectFallbackMiddleware",
     # Last, as django-axes asks: turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
@@ -326,7 +328,8 @@ CACHE_S_MAXAGE = env.int("CACHE_S_MAXAGE", default=300)
 CACHE_MAX_AGE = env.int("CACHE_MAX_AGE", default=60)
 CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=60)
 # Seconds a process may answer from pages it rendered before (never past a content
-# change or the next scheduled one: sitecontent.caching.middleware); 0 turns the page cache off.
+# change or the next scheduled one: sitecontent.caching.middleware); 0 turns the page
+# cache off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # Seconds a preview link works for reviewers without an admin login.
 PREVIEW_MAX_AGE = env.int("PREVIEW_MAX_AGE", default=3 * 24 * 3600)

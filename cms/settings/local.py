@@ -10,7 +10,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 
 # With DEBUG off (e.g. `DEBUG=0 make run`, to see the real 404 and 500 pages) there is no
 # collectstatic here: WhiteNoise serves straight from the source folders, and uploads
-# are still served from MEDIA_ROOT (cms/urls.py).
+# are still served from MEDIA_ROOT (cms/public_urls.py).
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

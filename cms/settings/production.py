@@ -1,7 +1,8 @@
 """Production and staging (on Lambda). They differ only by environment variables.
 
-Required: ALLOWED_HOSTS, MEDIA_BUCKET, MEDIA_DOMAIN, and three secrets, each given one
-way or the other, never both:
+Required (REQUIRED_ENV below, and the README's settings table): ALLOWED_HOSTS,
+MEDIA_BUCKET, MEDIA_DOMAIN, and three secrets, each given one way or the other, never
+both:
 
 - the Django key: DJANGO_SECRET_ARN (on Lambda), or SECRET_KEY (and SECRET_KEY_FALLBACKS);
 - the database: DATABASE_SECRET_ARN with DATABASE_HOST and DATABASE_NAME (DATABASE_PORT
@@ -9,11 +10,16 @@ way or the other, never both:
 - the origin header's secrets, unless ORIGIN_VERIFY_REQUIRED is off:
   ORIGIN_VERIFY_SECRET_ARN, or ORIGIN_VERIFY_SECRETS.
 
+Required in some cases: SITE_URL when the first ALLOWED_HOSTS entry is a wildcard, and
+CLOUDFRONT_DISTRIBUTION_ID with the default CDN backend (a stage without CloudFront sets
+CDN_BACKEND=cms.cdn.RecordingBackend instead); the backend's options are checked as the
+app starts (cms.apps), after these settings.
+
 The *_ARN variables name Secrets Manager secrets (cms.secrets reads and caches them for
 SECRETS_TTL seconds, so a rotation needs no deploy); the plain ones are for tests and
 local rehearsals. A missing one stops the cold start with a message naming every
-variable that is missing, not just the first; so does a weak SECRET_KEY (or fallback),
-an unreadable secret, and a SITE_URL that cannot be known.
+variable above that is missing, not just the first; so does a weak SECRET_KEY (or
+fallback), an unreadable secret, and a SITE_URL that cannot be known.
 """
 
 from cms import coldstart

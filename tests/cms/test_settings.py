@@ -1,6 +1,7 @@
 """Settings are checked in fresh processes: each test needs its own environment."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -326,3 +327,58 @@ def test_other_settings_leave_the_collector_alone():
     result = run(code, "cms.settings.local")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "0"]
+
+
+# What production cannot start without, each alone (PRODUCTION_ENV gives all of them):
+# the README's settings table and production.py's docstring say "required" of these.
+REQUIRED = (
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "MEDIA_BUCKET",
+    "MEDIA_DOMAIN",
+    "ORIGIN_VERIFY_SECRETS",
+    "CLOUDFRONT_DISTRIBUTION_ID",
+)
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_each_required_variable_stops_the_start_and_is_named(name):
+    result = run(SETUP + "print('started')", "cms.settings.production", **without(name))
+    assert result.returncode != 0
+    assert "started" not in result.stdout
+    assert name in result.stderr.strip().splitlines()[-1]
+
+
+def test_the_settings_table_marks_required_what_production_needs():
+    """Every row whose default says "required" names a variable production needs (here,
+    or in a case the row states: SITE_URL for a wildcard host, DATABASE_HOST and
+    DATABASE_NAME with the database secret), and every one it needs is marked so."""
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("## Settings") :].split("\n### ")[0]
+    marked = set()
+    for row in table.splitlines():
+        cells = row.split(" | ")
+        if row.startswith("| `") and len(cells) >= 3 and "required" in cells[1]:
+            marked.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", cells[0]))
+    conditional = {"SITE_URL", "DATABASE_HOST", "DATABASE_NAME"}
+    assert marked - conditional == set(REQUIRED)
+    assert conditional <= marked
+
+
+@pytest.mark.parametrize("name", ["DATABASE_HOST", "DATABASE_NAME"])
+def test_with_the_database_secret_its_endpoint_is_required(name):
+    env = {
+        **without("DATABASE_URL"),
+        "DATABASE_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds-Ab",
+        "DATABASE_HOST": "db.example.internal",
+        "DATABASE_NAME": "cms",
+    }
+    del env[name]
+    result = run(SETUP, "cms.settings.production", **env)
+    assert result.returncode != 0
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .endswith("Production settings need these environment variables: " + name)
+    )
