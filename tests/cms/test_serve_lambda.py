@@ -1,6 +1,7 @@
 """manage.py serve_lambda: the site on loopback through Zappa's handler, cron included."""
 
 import os
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 import requests
 
 from tests.lambda_fixtures import LOGIN, login_fields
+from tests.lambda_runtime import seeded_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,23 +24,24 @@ def free_port():
         return sock.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """The schema and demo content, made once for the module (migrate and seed_demo take
+    about ten seconds) and copied for each test."""
+    return seeded_database(tmp_path_factory.mktemp("seeded") / "db.sqlite3")
+
+
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, seeded):
     database = tmp_path / "db.sqlite3"
+    shutil.copy2(seeded, database)
+    shutil.copytree(seeded.parent / "media", tmp_path / "m")
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
         "DJANGO_SETTINGS_MODULE": "cms.settings.local",
         "MEDIA_ROOT": str(tmp_path / "m"),
     }
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run(
-        [sys.executable, "manage.py", "seed_demo"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("w") as out:
