@@ -11,6 +11,7 @@ from ``stack_outputs`` below, so the S3 and dead-letter routes name a real bucke
 """
 
 import base64
+import functools
 import json
 import logging
 import re
@@ -44,13 +45,21 @@ def zappa_cli(*args, cwd=ROOT, check=True):
 
 
 def stage_config(stage=STAGE) -> dict:
-    """A stage's settings with ``extends`` resolved, as Zappa's CLI resolves them."""
+    """A stage's settings with ``extends`` resolved, as Zappa's CLI resolves them (a
+    fresh copy each call: callers may change it)."""
+    return json.loads(_stage_config_json(stage))
+
+
+@functools.cache
+def _stage_config_json(stage) -> str:
+    # Zappa's CLI builds boto3 clients as it loads settings (most of a second); the
+    # committed file does not change while the suite runs.
     from zappa.cli import ZappaCLI
 
     cli = ZappaCLI()
     cli.api_stage = stage
     cli.load_settings(str(ROOT / "zappa_settings.json"))
-    return cli.stage_config
+    return json.dumps(cli.stage_config)
 
 
 ACCOUNT = "123456789012"

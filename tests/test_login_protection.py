@@ -102,6 +102,11 @@ def production_shape(lambda_handler, settings, users):
     settings.CSRF_TRUSTED_ORIGINS = [f"https://{SITE}"]
     settings.AXES_FAILURE_LIMIT = 5
     settings.AXES_USERNAME_FAILURE_LIMIT = 20
+    # The static files storage takes its base URL from the request that first builds it:
+    # after an earlier test's request under the dev stage's /dev prefix, every static link
+    # would keep it. (Production builds it behind CloudFront, where no prefix is left.)
+    # Setting STATIC_URL builds it afresh.
+    settings.STATIC_URL = "static/"
     return lambda_handler
 
 
