@@ -40,11 +40,9 @@ class RevisionAdminMixin:
         """A publisher's "Save draft" still applies what they set for go-live and expiry."""
         changed = [f for f in obj.PUBLICATION_FIELDS if f in form.changed_data]
         if changed and self.has_publish_permission(request):
-            stored = self.model.objects.get(pk=obj.pk)
-            for name in changed:
-                setattr(stored, name, getattr(obj, name))
-            stored.full_clean()
-            stored.save(update_fields=[*changed, "updated_at"])
+            services.content_publication_update(
+                item=obj, user=request.user, changes={name: getattr(obj, name) for name in changed}
+            )
 
     def save_related(self, request, form, formsets, change):
         if request._saved_as_draft:

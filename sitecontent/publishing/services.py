@@ -88,6 +88,26 @@ def content_unpublish(*, item: Publishable, user) -> Publishable:
 
 
 @transaction.atomic
+def content_publication_update(*, item: Publishable, user, changes: dict) -> Publishable:
+    """Set publication fields (``changes``: is_published, publish_at, unpublish_at) on
+    the stored ``item``, leaving its content alone: the admin's "Save draft" by a
+    publisher, whose draft keeps the content but whose new times apply at once."""
+    _require_publish_permission(user, item)
+    stored = type(item).objects.get(pk=item.pk)
+    was_live = stored.is_live()
+    for name, value in changes.items():
+        if name not in stored.PUBLICATION_FIELDS:
+            raise ValueError(f"{name} is not a publication field")
+        setattr(stored, name, value)
+    stored.full_clean()
+    # Approving with no go-live time means "from now on": cleaning set publish_at.
+    defaulted = ["publish_at"] if "is_published" in changes else []
+    stored.save(update_fields={*changes, *defaulted, "updated_at"})
+    _announce(stored, was_live=was_live)
+    return stored
+
+
+@transaction.atomic
 def content_save(
     *, item: Publishable, user, save_relations: Callable[[], None] | None = None
 ) -> Revision:

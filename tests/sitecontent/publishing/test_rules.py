@@ -205,3 +205,19 @@ def test_the_admins_delete_methods_meet_the_rule_however_they_are_reached(rf, me
     with pytest.raises(PermissionDenied):
         getattr(model_admin, method)(request, target)
     assert Article.objects.filter(pk=article.pk).exists()
+
+
+def test_only_publishers_may_set_publication_fields_through_the_service():
+    someone = editor()
+    article = ArticleFactory(author=someone, is_published=False, publish_at=None)
+    with pytest.raises(PermissionDenied):
+        services.content_publication_update(
+            item=article, user=someone, changes={"is_published": True}
+        )
+    article.refresh_from_db()
+    assert article.status == Status.DRAFT
+    services.content_publication_update(
+        item=article, user=publisher(), changes={"is_published": True}
+    )
+    article.refresh_from_db()
+    assert article.status == Status.PUBLISHED

@@ -288,3 +288,21 @@ def test_the_tick_purge_listens_to_the_go_live_signal(tick):
     long_ago(later, publish_at=now + timedelta(seconds=30))
     tick(now=now + timedelta(minutes=1))
     assert "/articles/*" in CdnPurge.objects.get().paths
+
+
+def test_a_publishers_save_draft_that_unpublishes_announces_it_and_keeps_the_content(
+    heard, publisher_client
+):
+    article = ArticleFactory(title="Live")
+    heard.clear()
+    response = publisher_client.post(
+        f"/admin/sitecontent/article/{article.pk}/change/",
+        {
+            **article_form_for(article, title="Draft title", _savedraft="1"),
+            "is_published": "",
+        },
+    )
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert (article.is_published, article.title) == (False, "Live")
+    assert heard == [("unpublished", Article, article.pk, {})]
