@@ -113,7 +113,9 @@ def content_save(
 ) -> Revision:
     """Save ``item`` as it now is, straight into the item (not as a draft), and keep the
     applied revision. ``save_relations`` saves what needs the row first (the admin's
-    many-to-many fields and inlines).
+    many-to-many fields and inlines). The caller has validated ``item`` (the admin's
+    model form ran ``full_clean`` on the fields it shows; again here would re-check
+    fields the form leaves out and run the uniqueness queries twice).
 
     Only for a save ``saves_as_draft`` lets through, and only a publisher may save an
     item approved for the public site. A save that changes what the public site shows
