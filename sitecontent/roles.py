@@ -1,13 +1,23 @@
 """Who may do what: the editorial roles, the permissions each holds, and the policy
 functions the admin, services, views, API and events all call.
 
-The roles:
+The roles (ROLE_PERMISSIONS below, and what the policy functions make of it):
 
-Editors write: they create content, images and documents and change their own, but cannot
-publish, schedule or unpublish; their changes to live items wait as drafts, and images and
-documents that live pages show are read-only to them. They manage redirects within the
-site. Publishers hold everything Editors do to anyone's items, plus publishing, deleting
-and redirects to other sites.
+Editors write. They add articles, pages, images, documents, categories and tags; they
+change their own articles, pages, images and documents (and any category or tag), but
+not those of others. They cannot publish, schedule or unpublish: their changes to a
+published item wait as drafts, and an image or document that live pages show is
+read-only to them. They delete nothing of the site's content (no ``delete_*``
+permission). They add, change and delete redirects to addresses on this site, but
+cannot make one to another site nor change or delete one that points there. They see
+their own direct uploads (``view_upload``) and nothing of the operations panel.
+
+Publishers hold everything Editors do, to anyone's items, and also publish, schedule
+and unpublish; change images and documents live pages show; delete articles, pages,
+images, documents, categories and tags (live ones included); make, change and delete
+redirects to other sites; and see the operations panel (task runs, retrying them, CDN
+purges). Direct uploads stay each uploader's own, for them as for Editors: only
+superusers, who pass every permission check, see everyone's.
 
 Changing ROLE_PERMISSIONS needs a migration that calls ``sync_role_groups`` again with a
 copy of the new mapping (see 0005_media_roles); a test checks the two agree.
@@ -19,11 +29,14 @@ The policy (what the permissions mean for one item):
 - **Changing** an item needs the model's ``change_*`` permission, and then either the
   ``publish_*`` permission (Publishers change anyone's) or being its owner: the
   author of an article, whoever created a page, uploaded an image or a document.
-- Articles and pages that are live change only through a publisher: an Editor's save
-  becomes a draft (sitecontent.publishing.revisions). Images and documents have no drafts, so one
-  that the public site shows (``in_live_use``) is read-only to Editors: its alt text or
-  file would otherwise change on live pages at once. They upload a new one and choose it
-  in a draft instead.
+- Articles and pages that are published change only through a publisher: an Editor's
+  save becomes a draft (``saves_as_draft`` in sitecontent.publishing.revisions). Images
+  and documents have no drafts, so one that the public site shows (``in_live_use``) is
+  read-only to Editors: its alt text or file would otherwise change on live pages at
+  once. They upload a new one and choose it in a draft instead.
+- **Deleting** needs the model's ``delete_*`` permission, and deleting something live
+  (a live article or page, or media the public site shows) the ``publish_*`` one too
+  (``can_delete``; the admin and sitecontent.publishing.services.content_delete ask it).
 - **Redirects** to an address on this site are anyone's with the redirect permissions;
   one that sends visitors to another site needs ``redirects.redirect_offsite``
   (Publishers), since a public, cached 301 to anywhere is a publishing act.

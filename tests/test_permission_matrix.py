@@ -37,8 +37,8 @@ def world(db):
     someone = UserFactory(username="someone")
     article = ArticleFactory(author=someone)
     page = PageFactory(owner=someone)
-    first, second = (revisions.record(item=article, user=someone) for _ in range(2))
-    page_revisions = tuple(revisions.record(item=page, user=someone) for _ in range(2))
+    first, second = (revisions.revision_create(item=article, user=someone) for _ in range(2))
+    page_revisions = tuple(revisions.revision_create(item=page, user=someone) for _ in range(2))
     users = {
         "editor": editor(username="role-editor"),
         "publisher": publisher(username="role-publisher"),

@@ -1,14 +1,16 @@
 """The editors' workspace.
 
 Roles are enforced here on the server, not only hidden: an Editor's forms have no
-publication fields (Django ignores posted values for fields a form does not have), items
-that are published or scheduled are read-only for them, and the publish/schedule/
-unpublish actions need the publish permission (re-checked by the services).
+publication fields (Django ignores posted values for fields a form does not have), their
+changes to published items become drafts, and the publish/schedule/unpublish actions
+and deleting need the permissions sitecontent.roles names. Saving, publishing and
+deleting go through sitecontent.publishing.services, which check again.
 """
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -99,13 +101,16 @@ class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
             fieldsets.append((name, options))
         return fieldsets
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        self._warn_about_past_times(request, obj, form)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Here, not in save_model: the item is saved (and its go-live time defaulted) only
+        # by RevisionAdminMixin.save_related.
+        self._warn_about_past_times(request, form.instance, form)
 
     def _warn_about_past_times(self, request, obj, form):
         now = timezone.now()
-        if "publish_at" in form.changed_data and obj.is_published and obj.publish_at < now:
+        published = obj.is_published and obj.publish_at
+        if "publish_at" in form.changed_data and published and obj.publish_at < now:
             self.message_user(
                 request,
                 _("The go-live time %(time)s is in the past: this is live now.")
@@ -119,6 +124,17 @@ class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
                 % {"time": local_time(obj.unpublish_at)},
                 messages.WARNING,
             )
+
+    # -- deleting: through the service, which checks roles.can_delete again -------
+
+    def delete_model(self, request, obj):
+        services.content_delete(item=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        # One by one, as each item's rule (live or not) and its signals are its own.
+        with transaction.atomic():
+            for item in queryset:
+                services.content_delete(item=item, user=request.user)
 
     # -- columns -------------------------------------------------------------
 
@@ -141,7 +157,8 @@ class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
 
     # -- actions -------------------------------------------------------------
 
-    def _apply(self, request, queryset, service, done_message):
+    def _run_bulk_action(self, request, queryset, service, done_message):
+        """Call ``service`` on each selected item, reporting the ones it refuses."""
         done = 0
         for item in queryset:
             try:
@@ -158,7 +175,7 @@ class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Publish selected items now"), permissions=["publish"])
     def publish_now(self, request, queryset):
-        self._apply(
+        self._run_bulk_action(
             request,
             queryset,
             lambda item: services.content_publish(item=item, user=request.user),
@@ -167,7 +184,7 @@ class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Unpublish selected items"), permissions=["publish"])
     def unpublish(self, request, queryset):
-        self._apply(
+        self._run_bulk_action(
             request,
             queryset,
             lambda item: services.content_unpublish(item=item, user=request.user),
@@ -179,7 +196,7 @@ class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
         form = ScheduleForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             publish_at = form.cleaned_data["publish_at"]
-            self._apply(
+            self._run_bulk_action(
                 request,
                 queryset,
                 lambda item: services.content_schedule(

@@ -18,46 +18,45 @@ from django.utils.translation import gettext as _
 from sitecontent.admin.forms import ScheduleChangesForm
 from sitecontent.models import Revision
 from sitecontent.publishing import previews as preview
-from sitecontent.publishing import revisions
+from sitecontent.publishing import revisions, services
 
 
 class RevisionAdminMixin:
     change_form_template = "admin/sitecontent/publishable_change_form.html"
 
     # -- saving: directly, or as a draft ------------------------------------------
-
-    def _saves_as_draft(self, request, obj) -> bool:
-        if obj.pk is None:
-            return False
-        live_now = self.model.objects.filter(pk=obj.pk, is_published=True).exists()
-        return live_now and (
-            "_savedraft" in request.POST or not self.has_publish_permission(request)
-        )
+    # Where a save goes is sitecontent.publishing.revisions.saves_as_draft; a direct save
+    # is the content_save service (which checks again and announces what went live).
 
     def save_model(self, request, obj, form, change):
-        if change and self._saves_as_draft(request, obj):
-            request._saved_as_draft = True
+        request._saved_as_draft = change and revisions.saves_as_draft(
+            user=request.user, item=obj, draft_requested="_savedraft" in request.POST
+        )
+        if request._saved_as_draft:
             self._save_publication_fields(request, obj, form)
-            return
-        super().save_model(request, obj, form, change)
+        # A direct save happens in save_related, with the relations it needs the row for.
 
     def _save_publication_fields(self, request, obj, form):
         """A publisher's "Save draft" still applies what they set for go-live and expiry."""
         changed = [f for f in obj.PUBLICATION_FIELDS if f in form.changed_data]
         if changed and self.has_publish_permission(request):
-            stored = self.model.objects.get(pk=obj.pk)
-            for name in changed:
-                setattr(stored, name, getattr(obj, name))
-            stored.full_clean()
-            stored.save(update_fields=[*changed, "updated_at"])
+            services.content_publication_update(
+                item=obj, user=request.user, changes={name: getattr(obj, name) for name in changed}
+            )
 
     def save_related(self, request, form, formsets, change):
-        if getattr(request, "_saved_as_draft", False):
+        if request._saved_as_draft:
             data = revisions.snapshot_from_form(form, form.instance)
-            revisions.record(item=form.instance, user=request.user, data=data, applied=False)
+            revisions.revision_create(
+                item=form.instance, user=request.user, data=data, applied=False
+            )
             return
-        super().save_related(request, form, formsets, change)
-        revisions.record(item=form.instance, user=request.user)
+        save_relations = super().save_related
+        services.content_save(
+            item=form.instance,
+            user=request.user,
+            save_relations=lambda: save_relations(request, form, formsets, change),
+        )
 
     def response_change(self, request, obj):
         if getattr(request, "_saved_as_draft", False):

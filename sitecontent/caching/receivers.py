@@ -1,9 +1,14 @@
-"""Row changes as an event source: saving or deleting content purges what showed it,
-a new image gets its renditions made, and replaced or deleted files are removed.
+"""Cache invalidation: saving or deleting content purges what showed it, and every
+write raises the content version the page caches are keyed by.
 
-Purges are gathered per transaction and sent after it commits (cms.cdn), so an admin
-save of an article and its tags is one purge. Changes nobody could see (a draft edited)
-purge nothing.
+These are the only receivers of raw model signals that purge: a row changed is a page
+changed, however it was written. What changes without a row being written (a go-live
+or expiry time passing, announced by the minute tick) arrives as the domain signals
+content_published / content_unpublished (sitecontent.signals).
+
+Purges are gathered per transaction and sent after it commits (cms.purging), so an admin
+save of an article and its tags is one purge, and a publish that also saves the row
+purges once. Changes nobody could see (a draft edited) purge nothing.
 """
 
 import logging
@@ -31,6 +36,7 @@ from sitecontent.models import (
     Tag,
     User,
 )
+from sitecontent.signals import content_published, content_unpublished
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +53,6 @@ def remember_paths_before_change(sender, instance, raw=False, **kwargs):
         return
     before = sender.objects.filter(pk=instance.pk).first()
     instance._paths_before = paths_for_item(before) if before and _shown(before) else set()
-    if before is not None and isinstance(before, Publishable) and before.is_published:
-        instance._url_before = before.get_absolute_url()
 
 
 @receiver(post_save)
@@ -60,6 +64,16 @@ def purge_after_save(sender, instance, created, raw=False, **kwargs):
         paths |= paths_for_item(instance)
     if paths:
         purge_after_commit(paths)
+
+
+@receiver(content_published, sender=Article)
+@receiver(content_published, sender=Page)
+@receiver(content_unpublished, sender=Article)
+@receiver(content_unpublished, sender=Page)
+def purge_after_publishing(sender, instance, **kwargs):
+    """An item went live or left the site: purge what shows it (the tick's transitions
+    write no row, so nothing else would)."""
+    purge_after_commit(paths_for_item(instance))
 
 
 @receiver(pre_delete)
@@ -205,6 +219,3 @@ def content_version_after_write(sender, instance, raw=False, update_fields=None,
 def content_version_after_relinking(sender, instance, action, **kwargs):
     if action.startswith("post_") and isinstance(instance, VERSIONED):
         version.content_changed()
-
-
-# -- media -----------------------------------------------------------------------

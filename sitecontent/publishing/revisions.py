@@ -1,11 +1,15 @@
 """Writing, applying, comparing and restoring revisions (model: models/revisions.py).
 
-Who may change what:
-- an item that is not live (draft, expired) is changed directly by anyone who may change
-  it, and each save is recorded as an applied revision;
-- changes to a live or scheduled item go live only through a publisher: an Editor's save
-  becomes a draft revision; a publisher saves directly, saves a draft, or publishes or
-  schedules a draft.
+Who may change what (``saves_as_draft``, the one encoding the admin and services use):
+- an unpublished item (a draft) is changed directly by anyone who may change it, and
+  each save is recorded as an applied revision;
+- changes to a published item (live, scheduled or expired) go live only through a
+  publisher: an Editor's save becomes a draft revision; a publisher saves directly,
+  saves a draft, or publishes or schedules a draft.
+
+Putting a revision into a live item announces it (``sitecontent.signals.
+content_published``); a changed address is announced by the item's save itself
+(sitecontent.publishing.receivers).
 """
 
 import difflib
@@ -21,7 +25,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from sitecontent.models import Revision
+from sitecontent.publishing.validators import validate_future
 from sitecontent.roles import can_publish, require_change
+from sitecontent.signals import content_published
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +40,7 @@ def _value(item, field: models.Field):
 
 def normalized(model, data: dict) -> dict:
     """``data`` as the model's fields would store it: rich text sanitized, control
-    characters out of plain text. Every revision is written (``record``) and read back
+    characters out of plain text. Every revision is written (``revision_create``) and read back
     (``overlay``) through this, so no draft, snapshot or preview holds or shows what the
     item itself could not."""
     clean = {}
@@ -75,7 +81,7 @@ def pending_draft(item) -> Revision | None:
     return newest if newest is not None and newest.is_draft else None
 
 
-def record(*, item, user, data=None, applied=True) -> Revision:
+def revision_create(*, item, user, data=None, applied=True) -> Revision:
     """Keep a revision of ``item``: what it now holds, or (``applied=False``) a draft."""
     data = normalized(type(item), snapshot(item) if data is None else data)
     previous = latest(item)
@@ -107,7 +113,10 @@ def overlay(item, data: dict):
     return item
 
 
-def _apply(revision: Revision, user) -> None:
+def _revision_apply(revision: Revision, user) -> None:
+    """Put ``revision``'s content into its item and mark it applied (callers check who
+    may). Applying never changes whether the item is published (publication fields are
+    not revision fields), so a live item's change is a new public version."""
     item = type(revision.item).objects.select_for_update().get(pk=revision.object_id)
     m2m = {}
     for name, value in normalized(type(item), revision.data).items():
@@ -123,6 +132,8 @@ def _apply(revision: Revision, user) -> None:
     revision.applied_at = timezone.now()
     revision.approved_by = user
     revision.save(update_fields=["applied_at", "approved_by"])
+    if item.is_live():
+        content_published.send(sender=type(item), instance=item)
 
 
 def _require_publisher(user, revision):
@@ -136,7 +147,7 @@ def revision_publish(*, revision: Revision, user) -> Revision:
     _require_publisher(user, revision)
     if not revision.is_draft:
         raise ValidationError(_("This revision is already applied."))
-    _apply(revision, user)
+    _revision_apply(revision, user)
     return revision
 
 
@@ -146,16 +157,26 @@ def revision_schedule(*, revision: Revision, user, at: datetime) -> Revision:
     _require_publisher(user, revision)
     if not revision.is_draft:
         raise ValidationError(_("This revision is already applied."))
-    if at <= timezone.now():
-        raise ValidationError({"go_live_at": _("Choose a time in the future.")})
+    validate_future(at, field="go_live_at")
     revision.go_live_at, revision.approved_by = at, user
     revision.save(update_fields=["go_live_at", "approved_by"])
     return revision
 
 
-def may_change_directly(user, item) -> bool:
-    """Whether ``user``'s saves go straight into ``item`` (else they become drafts)."""
-    return not item.is_published or can_publish(user, type(item))
+def saves_as_draft(*, user, item, draft_requested: bool = False) -> bool:
+    """Whether a save of ``item`` by ``user`` becomes a draft revision, leaving the item
+    as it is (else it goes straight into the item).
+
+    Changes to a published item (live, scheduled or expired) wait as a draft unless a
+    publisher makes them; a publisher may still ask for a draft (``draft_requested``:
+    the admin's "Save draft"). Whether the item is published is read from the database,
+    not from ``item``: a form may have changed the flag in memory. A new item is always
+    saved directly.
+    """
+    if item.pk is None:
+        return False
+    published = type(item).objects.filter(pk=item.pk, is_published=True).exists()
+    return published and (draft_requested or not can_publish(user, type(item)))
 
 
 @transaction.atomic
@@ -164,13 +185,13 @@ def revision_restore(*, revision: Revision, user) -> Revision:
     may change the item directly, otherwise a draft for a publisher."""
     item = revision.item
     require_change(user, item)
-    restored = record(item=item, user=user, data=dict(revision.data), applied=False)
-    if may_change_directly(user, item):
-        _apply(restored, user)
+    restored = revision_create(item=item, user=user, data=dict(revision.data), applied=False)
+    if not saves_as_draft(user=user, item=item):
+        _revision_apply(restored, user)
     return restored
 
 
-def apply_due(*, now: datetime) -> int:
+def revisions_apply_due(*, now: datetime) -> int:
     """Apply drafts whose scheduled time has come (called by the minute tick).
 
     A draft that no longer fits (say its slug was taken meanwhile) is logged and taken
@@ -182,7 +203,7 @@ def apply_due(*, now: datetime) -> int:
         for revision in due:
             try:
                 with transaction.atomic():
-                    _apply(revision, revision.approved_by)
+                    _revision_apply(revision, revision.approved_by)
             except ValidationError as exc:
                 logger.error("Scheduled revision %s not applied: %s", revision.pk, exc.messages)
                 Revision.objects.filter(pk=revision.pk).update(go_live_at=None)

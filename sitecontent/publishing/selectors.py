@@ -1,16 +1,15 @@
 """Reads for the editors: what the schedule holds next."""
 
-from sitecontent.models import Article, Page
+from datetime import timedelta
+
+from django.db.models import F
+from django.utils import timezone
+
+from sitecontent.models import Article, Page, Revision
 
 
 def upcoming_changes(*, days: int = 7, now=None, limit: int = 25) -> list[dict]:
     """What goes live, expires or has scheduled changes in the next ``days`` (admin)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from sitecontent.models import Revision
-
     now = now or timezone.now()
     until = now + timedelta(days=days)
     events = []
@@ -29,11 +28,6 @@ def upcoming_changes(*, days: int = 7, now=None, limit: int = 25) -> list[dict]:
 def next_scheduled_change(*, now=None):
     """The soonest future moment when any public page's content changes by itself: a
     go-live, an expiry or scheduled changes. One query; None when nothing is scheduled."""
-    from django.db.models import F
-    from django.utils import timezone
-
-    from sitecontent.models import Revision
-
     now = now or timezone.now()
 
     def times(queryset, field):

@@ -1,14 +1,26 @@
-"""Writes that carry business rules. Admin actions and commands call these."""
+"""Writes to articles and pages that carry business rules: publishing, scheduling,
+unpublishing, saving and deleting. Admin actions and commands call these; each checks
+who may (sitecontent.roles) so a forged POST or a command meets the same rule.
 
+They announce what the public site sees (sitecontent.signals): content_published when a
+version of an item goes live, content_unpublished when it leaves the site. Scheduling
+an item that is not live sends nothing: the minute tick sends content_published when
+its time comes.
+"""
+
+from collections.abc import Callable
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sitecontent import roles
-from sitecontent.models import Publishable
+from sitecontent.models import Publishable, Revision
+from sitecontent.publishing.revisions import revision_create, saves_as_draft
+from sitecontent.publishing.validators import validate_future
+from sitecontent.signals import content_published, content_unpublished
 
 
 def _require_publish_permission(user, item: Publishable) -> None:
@@ -24,6 +36,14 @@ def _save(item: Publishable) -> Publishable:
     return item
 
 
+def _announce(item: Publishable, *, was_live: bool) -> None:
+    """Tell listeners how the public site's view of ``item`` changed, if it did."""
+    if item.is_live():
+        content_published.send(sender=type(item), instance=item)
+    elif was_live:
+        content_unpublished.send(sender=type(item), instance=item)
+
+
 @transaction.atomic
 def content_publish(*, item: Publishable, user) -> Publishable:
     """Make ``item`` visible now (cancelling a future schedule or a past expiry)."""
@@ -34,26 +54,107 @@ def content_publish(*, item: Publishable, user) -> Publishable:
         item.publish_at = now
     if item.unpublish_at is not None and item.unpublish_at <= now:
         item.unpublish_at = None
-    return _save(item)
+    _save(item)
+    content_published.send(sender=type(item), instance=item)
+    return item
 
 
 @transaction.atomic
 def content_schedule(*, item: Publishable, user, publish_at: datetime) -> Publishable:
-    """Approve ``item`` to go live at ``publish_at``, which must be in the future."""
+    """Approve ``item`` to go live at ``publish_at``, which must be in the future.
+
+    A live item rescheduled leaves the site until then (content_unpublished); the tick
+    announces the go-live.
+    """
     _require_publish_permission(user, item)
-    if publish_at <= timezone.now():
-        raise ValidationError({"publish_at": _("Choose a go-live time in the future.")})
+    validate_future(publish_at, field="publish_at")
+    was_live = item.is_live()
     item.is_published = True
     item.publish_at = publish_at
-    return _save(item)
+    _save(item)
+    _announce(item, was_live=was_live)
+    return item
 
 
 @transaction.atomic
 def content_unpublish(*, item: Publishable, user) -> Publishable:
     """Take ``item`` off the public site; it keeps its content and times as a draft."""
     _require_publish_permission(user, item)
+    was_live = item.is_live()
     item.is_published = False
-    return _save(item)
+    _save(item)
+    _announce(item, was_live=was_live)
+    return item
 
 
-# -- scheduled publishing ------------------------------------------------------------
+@transaction.atomic
+def content_publication_update(*, item: Publishable, user, changes: dict) -> Publishable:
+    """Set publication fields (``changes``: is_published, publish_at, unpublish_at) on
+    the stored ``item``, leaving its content alone: the admin's "Save draft" by a
+    publisher, whose draft keeps the content but whose new times apply at once."""
+    _require_publish_permission(user, item)
+    stored = type(item).objects.get(pk=item.pk)
+    was_live = stored.is_live()
+    for name, value in changes.items():
+        if name not in stored.PUBLICATION_FIELDS:
+            raise ValueError(f"{name} is not a publication field")
+        setattr(stored, name, value)
+    stored.full_clean()
+    # Approving with no go-live time means "from now on": cleaning set publish_at.
+    defaulted = ["publish_at"] if "is_published" in changes else []
+    stored.save(update_fields={*changes, *defaulted, "updated_at"})
+    _announce(stored, was_live=was_live)
+    return stored
+
+
+@transaction.atomic
+def content_save(
+    *, item: Publishable, user, save_relations: Callable[[], None] | None = None
+) -> Revision:
+    """Save ``item`` as it now is, straight into the item (not as a draft), and keep the
+    applied revision. ``save_relations`` saves what needs the row first (the admin's
+    many-to-many fields and inlines). The caller has validated ``item`` (the admin's
+    model form ran ``full_clean`` on the fields it shows; again here would re-check
+    fields the form leaves out and run the uniqueness queries twice).
+
+    Only for a save ``saves_as_draft`` lets through, and only a publisher may save an
+    item approved for the public site. A save that changes what the public site shows
+    (a publisher's save of a live item, or one putting it live or taking it off) is
+    announced like publishing.
+    """
+    model = type(item)
+    if item.pk is None:
+        if not user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}"):
+            raise PermissionDenied(
+                _("You may not add %(kind)s.") % {"kind": model._meta.verbose_name_plural}
+            )
+        was_live = False
+    else:
+        stored = model.objects.get(pk=item.pk)
+        roles.require_change(user, stored)
+        was_live = stored.is_live()
+    if saves_as_draft(user=user, item=item) or (
+        item.is_published and not roles.can_publish(user, model)
+    ):
+        raise PermissionDenied(_("Only publishers can put changes live; save a draft."))
+    item.save()
+    if save_relations is not None:
+        save_relations()
+    revision = revision_create(item=item, user=user)
+    _announce(item, was_live=was_live)
+    return revision
+
+
+@transaction.atomic
+def content_delete(*, item: Publishable, user) -> None:
+    """Delete an article or page: the delete permission, and for a live one the publish
+    permission too (roles.can_delete). Deleting a live item takes it off the site."""
+    if not roles.can_delete(user, item):
+        raise PermissionDenied(
+            _("You may not delete this %(kind)s.") % {"kind": item._meta.verbose_name}
+        )
+    if item.is_live():
+        # Sent before the row goes, while the item still has its links (tags, parent):
+        # listeners see what the public site showed. Nothing leaves the CDN before commit.
+        content_unpublished.send(sender=type(item), instance=item)
+    item.delete()

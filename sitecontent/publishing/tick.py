@@ -1,5 +1,11 @@
 """The minute tick of scheduled publishing: the side effects of go-live and expiry
-times that passed, exactly once each."""
+times that passed, exactly once each.
+
+Each transition is announced as content_published (went live) or content_unpublished
+(expired), sitecontent.signals; the CDN purge listens to those
+(sitecontent.caching.receivers). Approved drafts due now are applied, which announces
+them too.
+"""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,9 +16,10 @@ from django.db.models import F
 from django.utils import timezone
 
 from cms.cdn import collapse_paths
-from cms.purging import purge_after_commit
 from sitecontent.caching.paths import paths_for_item
 from sitecontent.models import Article, ContentTransition, Page, SchedulerState
+from sitecontent.publishing.revisions import revisions_apply_due
+from sitecontent.signals import content_published, content_unpublished
 
 # The first tick ever looks this far back for transitions it may have to announce.
 FIRST_TICK_LOOKBACK = timedelta(hours=1)
@@ -45,10 +52,10 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
     """Do the side effects of go-live and expiry times that passed since the last tick.
 
     Visibility itself never waits for this (it is decided at query time). For each item
-    whose time came, record the transition once and purge the CDN paths that show it;
-    then note how far the tick got. Overlapping ticks: the second finds the state row
-    locked and returns without doing anything. Missed ticks: the next one covers the
-    whole gap.
+    whose time came, record the transition once and announce it (the CDN purge of the
+    paths that show it listens); then note how far the tick got. Overlapping ticks: the
+    second finds the state row locked and returns without doing anything. Missed ticks:
+    the next one covers the whole gap.
     """
     now = now or timezone.now()
     SchedulerState.objects.get_or_create(pk=SchedulerState.SINGLETON_ID)
@@ -76,13 +83,15 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
             if created:
                 paths |= item_paths
                 count += 1
-        if paths:
-            purge_after_commit(paths)
+                announce = (
+                    content_published
+                    if kind == ContentTransition.Kind.WENT_LIVE
+                    else content_unpublished
+                )
+                announce.send(sender=type(item), instance=item)
         # Scheduled changes to live items (approved draft revisions) go in now; saving
         # them purges what showed the item.
-        from sitecontent.publishing.revisions import apply_due
-
-        count += apply_due(now=now)
+        count += revisions_apply_due(now=now)
         state.window_end = max(now, state.window_end or now)
         state.last_finished_at = timezone.now()
         state.last_transition_count = count

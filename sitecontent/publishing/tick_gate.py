@@ -122,6 +122,10 @@ class Marker:
 # that is there but unreadable comes back as (None, token), so a full tick replaces it.
 
 
+# boto3 and botocore are imported inside S3Store's methods: this module loads on every
+# cold start, the S3 client only on a tick with an S3 marker.
+
+
 class S3Store:
     def __init__(self, bucket: str, key: str):
         self.bucket, self.key = bucket, key
@@ -188,7 +192,7 @@ class FileStore:
 
     @contextlib.contextmanager
     def _locked(self):
-        import fcntl
+        import fcntl  # POSIX only, and used only where the marker is a local file
 
         os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         with open(f"{self.path}.lock", "a") as lock:
@@ -272,6 +276,8 @@ def publishing_tick(*, now: datetime | None = None):
     """The minute tick behind its marker: a TickSkipped without opening a database
     connection when nothing can be due, else tick.scheduled_publishing_tick's
     outcome, after which the marker is rewritten (once the tick's work commits)."""
+    # Imported when a tick runs: this module loads on every cold start (publishing's
+    # receivers use it), the tick's revisions and paths only once a minute.
     from sitecontent.publishing import selectors, tick
 
     now = now or timezone.now()

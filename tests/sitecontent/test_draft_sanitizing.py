@@ -74,7 +74,7 @@ def test_an_editors_draft_of_their_live_page_is_stored_and_previewed_inert(edito
 def _raw_draft(item, body):
     """A draft whose body reached the database without the sanitizer (a row from before
     the rule, a restored backup, an UPDATE in SQL)."""
-    draft = revisions.record(item=item, user=None, applied=False)
+    draft = revisions.revision_create(item=item, user=None, applied=False)
     Revision.objects.filter(pk=draft.pk).update(data={**draft.data, "body": body})
     draft.refresh_from_db()
     assert draft.data["body"] == body
@@ -106,7 +106,7 @@ def test_a_scheduled_unsanitized_draft_goes_live_sanitized():
     draft = _raw_draft(article, f"<p>Later</p>{ONERROR}")
     draft.go_live_at, draft.approved_by = timezone.now(), publisher()
     draft.save(update_fields=["go_live_at", "approved_by"])
-    assert revisions.apply_due(now=timezone.now()) == 1
+    assert revisions.revisions_apply_due(now=timezone.now()) == 1
     article.refresh_from_db()
     assert "onerror" not in article.body
     assert "Later" in article.body
@@ -114,7 +114,7 @@ def test_a_scheduled_unsanitized_draft_goes_live_sanitized():
 
 def test_comparing_with_an_unsanitized_revision_shows_its_text_escaped(publisher_client):
     article = ArticleFactory(body="<p>Now</p>")
-    first = revisions.record(item=article, user=None)
+    first = revisions.revision_create(item=article, user=None)
     raw = _raw_draft(article, f"<p>Then</p>{SCRIPT}")
     response = publisher_client.get(
         f"/admin/sitecontent/article/{article.pk}/revisions/compare/",

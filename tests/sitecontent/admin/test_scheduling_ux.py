@@ -30,7 +30,9 @@ def test_admin_home_lists_the_next_weeks_go_lives_expiries_and_scheduled_changes
     )
     ArticleFactory(title="Far future", publish_at=now + timedelta(days=30))
     live = ArticleFactory(title="Live one")
-    draft = revisions.record(item=live, user=pat.user, applied=False, data=revisions.snapshot(live))
+    draft = revisions.revision_create(
+        item=live, user=pat.user, applied=False, data=revisions.snapshot(live)
+    )
     draft.go_live_at = now + timedelta(days=1)
     draft.save()
     html = pat.get("/admin/").content.decode()

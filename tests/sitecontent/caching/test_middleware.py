@@ -55,7 +55,7 @@ def test_public_responses_are_cached_by_the_cdn_and_browsers(client, url):
         lambda at: ArticleFactory(publish_at=NOW - timedelta(days=1), unpublish_at=at),
         lambda at: PageFactory(publish_at=at),
         lambda at: revisions.Revision.objects.filter(
-            pk=revisions.record(item=ArticleFactory(), user=None, applied=False).pk
+            pk=revisions.revision_create(item=ArticleFactory(), user=None, applied=False).pk
         ).update(go_live_at=at),
     ],
     ids=["go-live", "expiry", "page-go-live", "scheduled-changes"],

@@ -62,7 +62,7 @@ def test_unpublishing_the_article_withdraws_the_download_and_purges_it(
 def test_a_preview_link_downloads_what_the_previewed_draft_lists_and_nothing_else():
     listed, other = DocumentFactory(title="Draft appendix"), DocumentFactory()
     article = ArticleFactory(is_published=False, publish_at=None)
-    draft = revisions.record(
+    draft = revisions.revision_create(
         item=article,
         user=None,
         applied=False,

@@ -19,7 +19,7 @@ def test_admin_gives_a_link_that_shows_the_draft_without_signing_in(settings):
     pat = publisher()
     article = ArticleFactory(title="Live words", is_published=False, publish_at=None)
     tag = TagFactory(name="Preview tag")
-    revisions.record(
+    revisions.revision_create(
         item=article,
         user=pat,
         applied=False,
@@ -85,7 +85,7 @@ def test_a_bad_signature_is_a_404(client, tamper):
 def test_a_link_cannot_show_another_items_revision(client):
     pat = publisher()
     mine, theirs = ArticleFactory(title="Mine"), ArticleFactory(title="Theirs")
-    their_draft = revisions.record(
+    their_draft = revisions.revision_create(
         item=theirs,
         user=pat,
         applied=False,

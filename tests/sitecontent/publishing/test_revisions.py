@@ -74,7 +74,7 @@ def test_an_editors_change_to_a_live_article_waits_as_a_draft(eda, client):
 def test_a_publisher_publishes_the_draft_and_it_goes_live(eda, pat, client):
     author = editor(username="writer")
     article = ArticleFactory(title="Old", author=author)
-    revisions.record(
+    revisions.revision_create(
         item=article,
         user=author,
         applied=False,
@@ -92,7 +92,7 @@ def test_a_publisher_publishes_the_draft_and_it_goes_live(eda, pat, client):
 
 def test_an_editor_cannot_publish_a_draft_even_by_posting(eda):
     article = ArticleFactory(title="Old", author=eda.user)
-    draft = revisions.record(
+    draft = revisions.revision_create(
         item=article,
         user=eda.user,
         applied=False,
@@ -154,7 +154,7 @@ def test_scheduled_changes_go_live_with_the_tick(pat, client, django_capture_on_
 def test_a_scheduled_draft_that_no_longer_fits_does_not_block_the_tick(pat):
     taken = ArticleFactory(slug="taken")
     article = ArticleFactory(title="Keeps")
-    bad = revisions.record(
+    bad = revisions.revision_create(
         item=article,
         user=pat.user,
         applied=False,
@@ -173,8 +173,8 @@ def test_a_scheduled_draft_that_no_longer_fits_does_not_block_the_tick(pat):
 def test_compare_shows_each_changed_field_with_content_escaped(pat):
     tag = TagFactory(name="Cloud")
     article = ArticleFactory(title="Plain", summary="Same")
-    first = revisions.record(item=article, user=pat.user)
-    second = revisions.record(
+    first = revisions.revision_create(item=article, user=pat.user)
+    second = revisions.revision_create(
         item=article,
         user=pat.user,
         data={**first.data, "title": "<script>alert(1)</script> Bold", "tags": [tag.pk]},
@@ -194,14 +194,17 @@ def test_compare_shows_each_changed_field_with_content_escaped(pat):
 
 def test_revisions_of_another_item_cannot_be_compared(pat):
     a, b = ArticleFactory(), ArticleFactory()
-    ra, rb = revisions.record(item=a, user=pat.user), revisions.record(item=b, user=pat.user)
+    ra, rb = (
+        revisions.revision_create(item=a, user=pat.user),
+        revisions.revision_create(item=b, user=pat.user),
+    )
     response = pat.get(f"{ARTICLES}{a.pk}/revisions/compare/", {"a": ra.pk, "b": rb.pk})
     assert response.status_code == 404
 
 
 def test_restoring_an_old_revision(pat, eda):
     article = ArticleFactory(title="Version one", author=eda.user)
-    first = revisions.record(item=article, user=pat.user)
+    first = revisions.revision_create(item=article, user=pat.user)
     pat.post(change_url(article), article_form_for(article, title="Version two"))
     # An Editor's restore of a live article waits for a publisher...
     eda.post(f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/")
@@ -218,7 +221,7 @@ def test_restoring_an_old_revision(pat, eda):
 
 def test_restore_needs_a_post(pat):
     article = ArticleFactory()
-    first = revisions.record(item=article, user=pat.user)
+    first = revisions.revision_create(item=article, user=pat.user)
     assert pat.get(f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/").status_code == 405
 
 
@@ -228,8 +231,10 @@ def test_restore_needs_a_post(pat):
 )
 def test_item_pages_lead_back_to_the_item_and_its_list(pat, page, last_crumb):
     article = ArticleFactory(title="Harbour news")
-    first = revisions.record(item=article, user=pat.user)
-    second = revisions.record(item=article, user=pat.user, data={**first.data, "title": "B"})
+    first = revisions.revision_create(item=article, user=pat.user)
+    second = revisions.revision_create(
+        item=article, user=pat.user, data={**first.data, "title": "B"}
+    )
     response = pat.get(f"{ARTICLES}{article.pk}/{page}", {"a": first.pk, "b": second.pk})
     assert response.status_code == 200
     crumbs = response.content.decode().split('class="breadcrumbs"')[1].split("</ol>")[0]
