@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 
 from cms import media_headers
+from sitecontent.caching.middleware import NOT_SHARED_PREFIXES
 from sitecontent.media import selectors as media_selectors
 from sitecontent.models import Category, Document, Tag
 from sitecontent.public import search, selectors
@@ -213,11 +214,12 @@ class SearchView(ListView):
 
 
 def robots_txt(request):
+    # What no shared cache keeps, no crawler indexes either; search results are public
+    # but endless.
+    disallowed = [*NOT_SHARED_PREFIXES, "/search/"]
     lines = [
         "User-agent: *",
-        "Disallow: /admin/",
-        "Disallow: /preview/",
-        "Disallow: /search/",
+        *(f"Disallow: {prefix}" for prefix in disallowed),
         f"Sitemap: {absolute_url(reverse('sitecontent:sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
