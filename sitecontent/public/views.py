@@ -57,9 +57,10 @@ class ArticleDetailView(LastModifiedMixin, DetailView):
 
 
 class _ArchiveView(ArticleListView):
-    """Articles in one category or with one tag."""
+    """Articles in one category or with one tag, and the addresses of their feeds."""
 
     model = None
+    feed_url_names = {}  # {"rss": URL name, "atom": URL name}
     template_name = "sitecontent/article_archive.html"
 
     def get(self, request, *args, **kwargs):
@@ -67,11 +68,19 @@ class _ArchiveView(ArticleListView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(archive=self.archive, **kwargs)
+        feeds = {
+            kind: reverse(name, kwargs={"slug": self.archive.slug})
+            for kind, name in self.feed_url_names.items()
+        }
+        return super().get_context_data(archive=self.archive, feeds=feeds, **kwargs)
 
 
 class CategoryDetailView(_ArchiveView):
     model = Category
+    feed_url_names = {
+        "rss": "sitecontent:category_feed_rss",
+        "atom": "sitecontent:category_feed_atom",
+    }
 
     def get_queryset(self):
         return selectors.article_list().filter(category=self.archive)
@@ -79,6 +88,7 @@ class CategoryDetailView(_ArchiveView):
 
 class TagDetailView(_ArchiveView):
     model = Tag
+    feed_url_names = {"rss": "sitecontent:tag_feed_rss", "atom": "sitecontent:tag_feed_atom"}
 
     def get_queryset(self):
         return selectors.article_list().filter(tags=self.archive)
