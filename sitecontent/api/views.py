@@ -2,7 +2,7 @@
 
 Django REST framework with django-filter; the OpenAPI document (drf-spectacular, see
 sitecontent.api.schema) is at /api/v1/openapi.json. Only what the public site shows is
-served: live items, pages whose parents are all live, images used by live articles.
+served: live items, pages whose parents are all live, images live pages show.
 Responses are cached like pages (sitecontent.caching.middleware) and carry ETags; CORS allows any
 origin to GET.
 """
