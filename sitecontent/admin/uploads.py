@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from sitecontent import roles
+from sitecontent.media.renditions import image_sources
 from sitecontent.models import Upload
 
 
@@ -181,8 +182,6 @@ class CKEditorImageBrowserMixin:
 
     def image_browser_view(self, request):
         from django.core.paginator import Paginator
-
-        from sitecontent.media.renditions import image_sources
 
         if not self.has_view_permission(request):
             raise PermissionDenied
