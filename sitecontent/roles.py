@@ -192,3 +192,17 @@ def can_delete(user, item) -> bool:
 
 def can_redirect_offsite(user) -> bool:
     return user.has_perm(REDIRECT_OFFSITE)
+
+
+# -- uploads ----------------------------------------------------------------------
+
+
+def uploads_visible_to(user, uploads):
+    """The direct uploads (of the queryset ``uploads``) whose fate ``user`` may follow:
+    their own; a superuser, everyone's. The admin's list and the upload page's status
+    requests both ask this."""
+    if user.is_superuser:
+        return uploads
+    if user.pk is None:
+        return uploads.none()
+    return uploads.filter(uploaded_by=user)

@@ -6,7 +6,9 @@ from django.tasks import task
 
 @task
 def image_create_renditions(image_id: int) -> str:
-    from sitecontent.media.renditions import image_renditions_create
+    # Pillow and the rendition code load in the worker that makes them, not in every
+    # process that only enqueues.
+    from sitecontent.media.rendering import image_renditions_create
 
     return image_renditions_create(image_id=image_id)
 

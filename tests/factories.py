@@ -77,7 +77,7 @@ class ImageFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def with_renditions(self, create, extracted, **kwargs):
         if create and extracted is not False:
-            from sitecontent.media.renditions import image_renditions_create
+            from sitecontent.media.rendering import image_renditions_create
 
             image_renditions_create(image_id=self.pk)
             self.refresh_from_db()

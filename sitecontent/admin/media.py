@@ -2,7 +2,6 @@
 say why, renditions and downloads."""
 
 from django.contrib import admin, messages
-from django.core.files.storage import default_storage
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
@@ -11,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from sitecontent import roles
 from sitecontent.admin.content import PolicyAdminMixin
-from sitecontent.admin.uploads import DirectUploadMixin, ImagePickerMixin
+from sitecontent.admin.uploads import CKEditorImageBrowserMixin, DirectUploadMixin
 from sitecontent.media import services
+from sitecontent.media.renditions import image_sources, rendition_url
 from sitecontent.models import Document, Image, Upload
 
 
@@ -33,7 +33,7 @@ class MediaAdminMixin(PolicyAdminMixin):
 
 
 @admin.register(Image)
-class ImageAdmin(MediaAdminMixin, ImagePickerMixin, DirectUploadMixin, admin.ModelAdmin):
+class ImageAdmin(MediaAdminMixin, CKEditorImageBrowserMixin, DirectUploadMixin, admin.ModelAdmin):
     upload_kind = Upload.Kind.IMAGE
     upload_fields = ("title", "alt_text", "caption", "credit")
     list_display = ["thumbnail", "title", "alt_text", "dimensions", "rendition_count", "created_at"]
@@ -58,8 +58,7 @@ class ImageAdmin(MediaAdminMixin, ImagePickerMixin, DirectUploadMixin, admin.Mod
     def thumbnail(self, obj):
         if not obj.file:
             return "—"
-        smallest = min(obj.renditions, key=lambda r: r["width"], default=None)
-        url = default_storage.url(smallest["name"]) if smallest else obj.file.url
+        url = image_sources(obj).thumbnail
         return format_html('<img class="admin-thumbnail" src="{}" alt="" loading="lazy">', url)
 
     @admin.display(description=_("size"))
@@ -77,7 +76,7 @@ class ImageAdmin(MediaAdminMixin, ImagePickerMixin, DirectUploadMixin, admin.Mod
         return format_html_join(
             ", ",
             '<a href="{}">{} {}px</a>',
-            ((default_storage.url(r["name"]), r["format"], r["width"]) for r in obj.renditions),
+            ((rendition_url(r), r["format"], r["width"]) for r in obj.renditions),
         )
 
 
@@ -120,8 +119,5 @@ class DocumentAdmin(MediaAdminMixin, DirectUploadMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if "file" in form.changed_data:
-            from sitecontent.media import inspection as media
-
-            obj.content_type = media.DOCUMENT_TYPES.get(media.extension_of(obj.file.name), "")
-            obj.size = obj.file.size
+            services.document_describe(obj, size=obj.file.size)
         super().save_model(request, obj, form, change)

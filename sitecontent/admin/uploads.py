@@ -11,12 +11,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from sitecontent import roles
+from sitecontent.media.renditions import image_sources
 from sitecontent.models import Upload
 
 
@@ -61,9 +63,8 @@ def sign(request):
 
 @require_GET
 def status(request, pk):
-    upload = get_object_or_404(Upload, pk=pk)
-    if upload.uploaded_by_id != request.user.pk and not request.user.is_superuser:
-        raise Http404
+    # Someone else's upload answers like one that does not exist.
+    upload = get_object_or_404(roles.uploads_visible_to(request.user, Upload.objects.all()), pk=pk)
     result = upload.result
     return JsonResponse(
         {
@@ -148,9 +149,7 @@ class UploadAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("uploaded_by")
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(uploaded_by=request.user)
+        return roles.uploads_visible_to(request.user, queryset)
 
     def has_add_permission(self, request):
         return False
@@ -162,25 +161,26 @@ class UploadAdmin(admin.ModelAdmin):
         return upload_urls(self.admin_site) + super().get_urls()
 
 
-class ImagePickerMixin:
-    """``picker/``: the media library as the rich text editor's "Browse…" window.
+class CKEditorImageBrowserMixin:
+    """``picker/``: the media library as the rich text editor's "Browse…" window, over
+    CKEditor's file-browser protocol (which django-prose-editor speaks).
 
-    The editor opens it with ``?CKEditorFuncNum=N`` and expects the chosen image back
-    through ``window.opener.CKEDITOR.tools.callFunction`` (static/js/image-picker.js).
+    The editor opens the window with ``?CKEditorFuncNum=N`` and expects the chosen
+    image back through ``window.opener.CKEDITOR.tools.callFunction(N, url, details)``
+    (static/js/ckeditor-image-browser.js).
     """
 
-    picker_page_size = 24
+    image_browser_page_size = 24
 
     def get_urls(self):
-        picker = path(
+        browser = path(
             "picker/",
-            self.admin_site.admin_view(self.picker_view),
+            self.admin_site.admin_view(self.image_browser_view),
             name="sitecontent_image_picker",
         )
-        return [picker, *super().get_urls()]
+        return [browser, *super().get_urls()]
 
-    def picker_view(self, request):
-        from django.core.files.storage import default_storage
+    def image_browser_view(self, request):
         from django.core.paginator import Paginator
 
         if not self.has_view_permission(request):
@@ -191,20 +191,12 @@ class ImagePickerMixin:
             images = images.filter(title__icontains=query) | images.filter(
                 alt_text__icontains=query
             )
-        page = Paginator(images, self.picker_page_size).get_page(request.GET.get("page"))
+        page = Paginator(images, self.image_browser_page_size).get_page(request.GET.get("page"))
         choices = []
         for image in page:
-            fallback = [r for r in image.renditions if r["format"] != "WEBP" and r["width"] <= 1280]
-            thumb = min(image.renditions, key=lambda r: r["width"], default=None)
-            choices.append(
-                {
-                    "image": image,
-                    "url": default_storage.url(fallback[-1]["name"])
-                    if fallback
-                    else image.file.url,
-                    "thumb": default_storage.url(thumb["name"]) if thumb else image.file.url,
-                }
-            )
+            sources = image_sources(image)
+            # The editor puts ``url`` in the body: the file link previews use too.
+            choices.append({"image": image, "url": sources.share, "thumb": sources.thumbnail})
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -212,7 +204,7 @@ class ImagePickerMixin:
             "choices": choices,
             "page": page,
             "query": query,
-            "func_num": request.GET.get("CKEditorFuncNum", ""),
+            "callback_number": request.GET.get("CKEditorFuncNum", ""),
             "is_popup": True,
         }
-        return TemplateResponse(request, "admin/sitecontent/image_picker.html", context)
+        return TemplateResponse(request, "admin/sitecontent/ckeditor_image_browser.html", context)

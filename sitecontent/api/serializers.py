@@ -1,8 +1,8 @@
 """The API's serializers: what each resource shows, and only what the public site shows."""
 
-from django.core.files.storage import default_storage
 from rest_framework import serializers
 
+from sitecontent.media.renditions import image_sources, rendition_url
 from sitecontent.models import Article, Category, Image, Page, Tag
 from sitecontent.templatetags.site_tags import (
     absolute_url,  # links name SITE_URL, whatever host served
@@ -16,7 +16,7 @@ class RenditionSerializer(serializers.Serializer):
     format = serializers.CharField(help_text="WEBP, JPEG or PNG")
 
     def get_url(self, rendition) -> str:
-        return absolute_url(default_storage.url(rendition["name"]))
+        return absolute_url(rendition_url(rendition))
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -29,7 +29,7 @@ class ImageSerializer(serializers.ModelSerializer):
                   "renditions"]  # fmt: skip
 
     def get_url(self, image) -> str:
-        return absolute_url(image.file.url)
+        return absolute_url(image_sources(image).original)
 
 
 class HtmlUrlMixin(serializers.Serializer):
@@ -84,16 +84,30 @@ class RichTextSerializerField(serializers.CharField):
         return sanitize_html(value)
 
 
-class ArticleDetailSerializer(ArticleSerializer):
+class MetaTextMixin(serializers.Serializer):
+    """The title and description search engines show, with the fallbacks the pages use
+    (sitecontent.models.content.SeoFields), beside the editors' own SEO fields."""
+
+    meta_title = serializers.CharField(
+        read_only=True, help_text="The SEO title, or else the title."
+    )
+    meta_description = serializers.CharField(
+        read_only=True,
+        help_text="The SEO description, or else the summary (articles) or the start of "
+        "the body's text (pages).",
+    )
+
+
+class ArticleDetailSerializer(MetaTextMixin, ArticleSerializer):
     body = RichTextSerializerField(help_text="Sanitized HTML.")
     attachments = DocumentSerializer(many=True)
 
     class Meta(ArticleSerializer.Meta):
         fields = [*ArticleSerializer.Meta.fields, "body", "attachments", "seo_title",
-                  "seo_description"]  # fmt: skip
+                  "seo_description", "meta_title", "meta_description"]  # fmt: skip
 
 
-class PageSerializer(HtmlUrlMixin, serializers.ModelSerializer):
+class PageSerializer(MetaTextMixin, HtmlUrlMixin, serializers.ModelSerializer):
     path = serializers.CharField(source="url_path", help_text='The slug path, e.g. "about/team".')
     parent = serializers.IntegerField(source="parent_id", allow_null=True)
     published_at = serializers.DateTimeField(source="publish_at")
@@ -103,4 +117,4 @@ class PageSerializer(HtmlUrlMixin, serializers.ModelSerializer):
         model = Page
         fields = ["id", "title", "slug", "path", "parent", "menu_order", "show_in_menus",
                   "published_at", "updated_at", "html_url", "body", "seo_title",
-                  "seo_description"]  # fmt: skip
+                  "seo_description", "meta_title", "meta_description"]  # fmt: skip

@@ -2,7 +2,7 @@
 
 Django REST framework with django-filter; the OpenAPI document (drf-spectacular, see
 sitecontent.api.schema) is at /api/v1/openapi.json. Only what the public site shows is
-served: live items, pages whose parents are all live, images used by live articles.
+served: live items, pages whose parents are all live, images live pages show.
 Responses are cached like pages (sitecontent.caching.middleware) and carry ETags; CORS allows any
 origin to GET.
 """
@@ -23,14 +23,9 @@ from sitecontent.api.serializers import (
     PageSerializer,
     TagSerializer,
 )
-from sitecontent.models import Article, Category, Image, Page, Tag
+from sitecontent.media import selectors as media_selectors
+from sitecontent.models import Category, Image, Page, Tag
 from sitecontent.public import selectors
-
-# -- serializers ----------------------------------------------------------------
-
-
-# -- pagination and filters ------------------------------------------------------
-
 
 # -- views ----------------------------------------------------------------------
 
@@ -74,14 +69,15 @@ class TagViewSet(CategoryViewSet):
 
 
 class ImageViewSet(NoExtraActions, viewsets.ReadOnlyModelViewSet):
-    """Images the public site shows (heroes of live articles), with their renditions."""
+    """Images the public site shows (sitecontent.media.selectors.public_images: heroes
+    of live articles and images in live bodies), with their renditions."""
 
+    queryset = Image.objects.none()  # the model, for the OpenAPI document
     serializer_class = ImageSerializer
     pagination_class = Numbered
 
     def get_queryset(self):
-        live_heroes = Article.objects.live().values("hero_image")
-        return Image.objects.filter(pk__in=live_heroes).order_by("-created_at", "-pk")
+        return media_selectors.public_images().order_by("-created_at", "-pk")
 
 
 class PageViewSet(NoExtraActions, mixins.ListModelMixin, viewsets.GenericViewSet):

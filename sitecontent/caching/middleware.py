@@ -34,14 +34,10 @@ logger = logging.getLogger(__name__)
 
 NEVER = "private, no-store"
 SHARED_STATUSES = {200, 203, 204, 300, 301, 308, 404, 410}
+# Addresses only their viewer may see: never in a shared cache, and (robots.txt) never
+# crawled.
 NOT_SHARED_PREFIXES = ("/admin/", "/preview/")
 PAGE_CACHE = "pages"  # the CACHES alias: in-process memory (LocMemCache)
-
-
-# -- the content version ---------------------------------------------------------
-
-
-# -- the middleware ----------------------------------------------------------------
 
 
 def _shareable(request, response) -> bool:

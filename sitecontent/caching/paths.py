@@ -1,5 +1,8 @@
 """The CDN paths a change touches: which cached addresses show an item, an image or
 a document, so a save purges exactly those (and the site-wide lists that include them).
+Purged when an item is saved, deleted, goes live or expires. Wildcards ("/articles/*",
+"/tags/<slug>/*") also cover what lies under them: paginated lists (?page=2) and an
+archive's RSS and Atom feeds.
 """
 
 from django.core.files.storage import default_storage

@@ -100,6 +100,13 @@ def extension_of(filename: str) -> str:
     return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
+def document_type(filename: str) -> str:
+    """The content type a document named ``filename`` is stored and served as ("" for a
+    kind not accepted): the one its extension names, which inspect_document checks
+    its bytes against."""
+    return DOCUMENT_TYPES.get(extension_of(filename), "")
+
+
 def _pillow():
     """Pillow, imported on first use (cold starts), with its decompression-bomb limit set
     to ours so that every refusal, wherever Pillow opens a file, quotes the same limit."""
@@ -352,7 +359,7 @@ def inspect_document(data: bytes, *, filename: str, declared_type: str = "") -> 
             _("“%(ext)s” files are not accepted. Accepted: %(list)s.")
             % {"ext": extension or filename, "list": ", ".join(DOCUMENT_TYPES)}
         )
-    content_type = DOCUMENT_TYPES[extension]
+    content_type = document_type(filename)
     if declared_type and declared_type != content_type:
         raise Rejected(
             _("The file claims to be %(declared)s but is named as %(actual)s.")

@@ -6,15 +6,12 @@ from functools import partial
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from cms.purging import purge_after_commit
-from sitecontent.caching.paths import (
-    paths_showing_image,
-)
-from sitecontent.models import (
-    Document,
-    Image,
-)
+from sitecontent.caching.paths import paths_showing_image
+from sitecontent.media import services
+from sitecontent.models import Document, Image
 
 
 @receiver(pre_save, sender=Image)
@@ -35,11 +32,7 @@ def image_saved(sender, instance, created, raw=False, **kwargs):
         return
     previous = getattr(instance, "_file_before", None)
     if created or (previous and previous != instance.file.name):
-        from sitecontent.tasks import image_create_renditions
-
-        transaction.on_commit(
-            partial(image_create_renditions.enqueue, image_id=instance.pk), robust=True
-        )
+        services.image_renditions_request(image_ids=[instance.pk], now=timezone.now())
     if previous and previous != instance.file.name:
         _forget_files([previous, *(r["name"] for r in instance._renditions_before)])
     if not created:

@@ -1,80 +1,63 @@
-"""Making and finding the resized copies of images (specs in sitecontent.media.inspection).
+"""Which of an image's renditions to show: the one rule the ``{% picture %}`` tag, link
+previews (og:image, JSON-LD), the API, the admin's thumbnails and the editor's image
+browser all read.
 
-Renditions are made by a task after an image arrives, never while a page renders; pages
-read the list stored on the image. An image without renditions yet is shown as its
-original, and asks (at most every few minutes) for them to be made.
+Reads only the list stored on the image (no storage calls: URLs are built, not
+fetched), so it costs a page nothing. An image without renditions yet is shown as its
+original; sitecontent.media.services asks again for them, and
+sitecontent.media.rendering makes them.
 """
 
-import logging
-from datetime import timedelta
-from functools import partial
+from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage, storages
-from django.db import transaction
-from django.utils import timezone
+from django.core.files.storage import default_storage
 
-from cms.purging import purge_after_commit
-from sitecontent.caching.paths import paths_showing_image
-from sitecontent.caching.version import content_changed
-from sitecontent.media import inspection as media
-from sitecontent.models import Image
-
-logger = logging.getLogger(__name__)
-
-# An image shown without renditions asks again for them after this long.
-REQUEST_AGAIN_AFTER = timedelta(minutes=10)
+# Link previews (og:image, JSON-LD) use a JPEG or PNG at most this wide: what sharing
+# sites display, at a fraction of the largest rendition's bytes.
+SHARE_MAX_WIDTH = 1280
 
 
-def rendition_name(image: Image, width: int, extension: str) -> str:
-    return f"{image.folder}/renditions/{width}.{extension}"
+def rendition_url(rendition: dict) -> str:
+    return default_storage.url(rendition["name"])
 
 
-def image_renditions_create(*, image_id: int) -> str:
-    """Make the image's renditions (again, if its file changed). Safe to run twice."""
-    image = Image.objects.filter(pk=image_id).first()
-    if image is None:
-        return "gone"
-    if image.renditions and all(r.get("source") == image.file.name for r in image.renditions):
-        return "exists"
-    with default_storage.open(image.file.name, "rb") as original:
-        data = original.read()
-    info = media.describe_image(data)
-    store = storages["renditions"]
-    made = []
-    for rendition in media.make_renditions(data, media.rendition_specs(info)):
-        name = rendition_name(image, rendition.width, rendition.extension)
-        store.save(name, ContentFile(rendition.data))
-        made.append(
-            {
-                "name": name,
-                "width": rendition.width,
-                "height": rendition.height,
-                "format": rendition.format,
-                "source": image.file.name,
-            }
-        )
-    with transaction.atomic():
-        # Only if the file is still the one these were made from.
-        updated = Image.objects.filter(pk=image.pk, file=image.file.name).update(
-            renditions=made, renditions_requested_at=None
-        )
-        if updated:
-            # Pages cached while the image had no renditions showed the bare original.
-            purge_after_commit(paths_showing_image(image))
-            content_changed()  # an update(), which sends no signal
-    logger.info("Image %s: %d renditions", image.pk, len(made))
-    return "made" if updated else "stale"
+@dataclass(frozen=True)
+class ImageSources:
+    """The files to show for one image. ``webp`` and ``fallback`` (JPEG/PNG) are
+    sorted by width, narrowest first; both are empty until the renditions are made."""
+
+    original: str
+    webp: list[dict]
+    fallback: list[dict]
+
+    @property
+    def ready(self) -> bool:
+        """Whether the renditions are made (else pages show the original)."""
+        return bool(self.webp)
+
+    @property
+    def src(self) -> str:
+        """``<img src>``: the widest fallback rendition, or the original."""
+        return rendition_url(self.fallback[-1]) if self.fallback else self.original
+
+    @property
+    def share(self) -> str:
+        """For link previews: the widest JPEG/PNG up to SHARE_MAX_WIDTH, or the original."""
+        fitting = [r for r in self.fallback if r["width"] <= SHARE_MAX_WIDTH]
+        return rendition_url(fitting[-1]) if fitting else self.original
+
+    @property
+    def thumbnail(self) -> str:
+        """For lists of images: the narrowest rendition of any format, or the original."""
+        smallest = min([*self.webp, *self.fallback], key=lambda r: r["width"], default=None)
+        return rendition_url(smallest) if smallest else self.original
 
 
-def request_renditions(image: Image) -> None:
-    """Ask for renditions of an image shown without them (throttled)."""
-    from sitecontent.tasks import image_create_renditions
-
-    now = timezone.now()
-    asked = image.renditions_requested_at
-    if asked and now - asked < REQUEST_AGAIN_AFTER:
-        return
-    image.renditions_requested_at = now
-    Image.objects.filter(pk=image.pk).update(renditions_requested_at=now)
-    transaction.on_commit(partial(image_create_renditions.enqueue, image_id=image.pk), robust=True)
+def image_sources(image) -> ImageSources:
+    """What to show of ``image`` (an Image with a file)."""
+    by_width = sorted(image.renditions or [], key=lambda r: r["width"])
+    return ImageSources(
+        original=image.file.url,
+        webp=[r for r in by_width if r["format"] == "WEBP"],
+        fallback=[r for r in by_width if r["format"] != "WEBP"],
+    )

@@ -2,21 +2,34 @@
 
 import re
 
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat, Left, Length, Reverse, StrIndex
 
-from sitecontent.models import Article, Page
+from sitecontent.models import Article, Image, Page
+
+
+def public_images():
+    """The images the public site shows: the hero of a live article, or in the body of
+    a live article or reachable page, by its media-library id (``data-file="<pk>"``)
+    or by its files' folder (``images/<uuid>/``, a pasted rendition address). The API
+    lists these; ``image_is_public`` asks about one."""
+    articles, pages = Article.objects.live(), Page.objects.reachable()
+    by_id = Q(body__contains=Concat(Value('data-file="'), Cast(OuterRef("pk"), CharField()),
+                                    Value('"')))  # fmt: skip
+    # f"{Image.folder}/" in SQL: the file's name up to and with its last "/".
+    name = OuterRef("file")
+    folder = Left(name, Length(name) - StrIndex(Reverse(name), Value("/")) + 1)
+    by_folder = Q(body__contains=folder)
+    return Image.objects.filter(
+        Q(Exists(articles.filter(Q(hero_image=OuterRef("pk")) | by_id)))
+        | Q(Exists(pages.filter(by_id)))
+        | (~Q(file="") & Q(Exists(articles.filter(by_folder)) | Exists(pages.filter(by_folder))))
+    )
 
 
 def image_is_public(image) -> bool:
-    """Whether the public site shows ``image``: the hero of a live article, or in the body
-    of a live article or reachable page (by its media-library id or its files' folder)."""
-    in_body = Q(body__contains=f'data-file="{image.pk}"')
-    if image.file:
-        in_body |= Q(body__contains=f"{image.folder}/")
-    return (
-        Article.objects.live().filter(Q(hero_image=image) | in_body).exists()
-        or Page.objects.reachable().filter(in_body).exists()
-    )
+    """Whether the public site shows ``image`` (one of ``public_images``)."""
+    return image.pk is not None and public_images().filter(pk=image.pk).exists()
 
 
 def document_address_prefix(pk) -> str:

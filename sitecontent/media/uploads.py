@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from cms import aws, media_headers
 from sitecontent.media import inspection as media
+from sitecontent.media import services
 from sitecontent.models import Document, Image, Upload
 from sitecontent.models.media import PreparedImageFile, document_upload_to, safe_filename
 
@@ -206,16 +207,16 @@ def _accept(upload: Upload, data: bytes, content_type: str):
             file=PreparedImageFile(prepared, upload.filename),
             uploaded_by=upload.uploaded_by,
         )
-    info = media.inspect_document(data, filename=upload.filename, declared_type=content_type)
-    name = document_upload_to(None, upload.filename)
-    _promote(upload.key, name)
-    return Document.objects.create(
+    media.inspect_document(data, filename=upload.filename, declared_type=content_type)
+    document = Document(
         title=details["title"],
-        file=name,
-        content_type=info.content_type,
-        size=len(data),
+        file=document_upload_to(None, upload.filename),
         uploaded_by=upload.uploaded_by,
     )
+    services.document_describe(document, size=len(data))
+    _promote(upload.key, document.file.name)
+    document.save()
+    return document
 
 
 def _promote(source_key: str, name: str) -> None:

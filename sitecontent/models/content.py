@@ -5,6 +5,8 @@ the minute its go-live time passes and disappears the minute it expires, whether
 any scheduled job has run.
 """
 
+from html import unescape
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.search import SearchVectorField
@@ -15,6 +17,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from sitecontent.models.fields import PlainCharField, PlainTextField
@@ -203,8 +207,24 @@ class SeoFields(models.Model):
         help_text=_("One sentence for search results. Defaults to the summary."),
     )
 
+    # The description of an item without an SEO description is cut to this length.
+    DESCRIPTION_LENGTH = 160
+
     class Meta:
         abstract = True
+
+    @property
+    def meta_title(self) -> str:
+        """The title search results, link previews and the browser tab show."""
+        return self.seo_title or self.title
+
+    @property
+    def meta_description(self) -> str:
+        """The plain-text description search results and link previews show."""
+        return self.seo_description or self.default_description()
+
+    def default_description(self) -> str:
+        raise NotImplementedError
 
 
 class Category(models.Model):
@@ -310,6 +330,9 @@ class Article(Publishable, SeoFields):
 
     def get_absolute_url(self):
         return reverse("sitecontent:article_detail", kwargs={"slug": self.slug})
+
+    def default_description(self) -> str:
+        return self.summary
 
 
 def _routes_elsewhere(path: str) -> bool:
@@ -434,6 +457,11 @@ class Page(Publishable, SeoFields):
     @property
     def url_path(self) -> str:
         return "/".join([*(p.slug for p in self.ancestors()), self.slug])
+
+    def default_description(self) -> str:
+        """The start of the body's text (pages have no summary)."""
+        text = unescape(strip_tags(self.body or "")).strip()
+        return Truncator(text).chars(self.DESCRIPTION_LENGTH)
 
     def clean(self):
         super().clean()

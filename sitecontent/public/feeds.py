@@ -1,4 +1,5 @@
-"""RSS and Atom feeds of live articles, site-wide and per category (Django's syndication).
+"""RSS and Atom feeds of live articles, site-wide, per category and per tag (Django's
+syndication).
 
 Feed readers render RSS ``<description>`` and Atom ``<summary type="html">`` as HTML,
 after undoing the XML escaping: plain text (summaries, category descriptions) is
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
-from sitecontent.models import Category
+from sitecontent.models import Category, Tag
 from sitecontent.models.fields import strip_control_characters
 from sitecontent.public import selectors
 
@@ -45,7 +46,7 @@ class LatestArticles(Feed):
     def _about(self, obj=None) -> str:
         return (
             obj.description
-            if obj and obj.description
+            if obj and getattr(obj, "description", "")  # tags have none
             else f"The latest articles from {settings.SITE_NAME}."
         )
 
@@ -55,8 +56,11 @@ class LatestArticles(Feed):
     def items(self, obj=None):
         articles = selectors.article_list()
         if obj is not None:
-            articles = articles.filter(category=obj)
+            articles = self.in_archive(articles, obj)
         return articles[:FEED_LENGTH]
+
+    def in_archive(self, articles, obj):
+        return articles.filter(category=obj)
 
     def item_title(self, item):
         return plain(item.title)
@@ -93,6 +97,19 @@ class CategoryArticlesAtom(CategoryArticles, LatestArticlesAtom):
     pass
 
 
+class TagArticles(LatestArticles):
+    def get_object(self, request, slug):
+        return get_object_or_404(Tag, slug=slug)
+
+    def in_archive(self, articles, obj):
+        return articles.filter(tags=obj)
+
+
+class TagArticlesAtom(TagArticles, LatestArticlesAtom):
+    pass
+
+
 # The views sitecontent.public.urls routes to.
 rss, atom = LatestArticles(), LatestArticlesAtom()
 category_rss, category_atom = CategoryArticles(), CategoryArticlesAtom()
+tag_rss, tag_atom = TagArticles(), TagArticlesAtom()

@@ -144,16 +144,8 @@ def reachable_pages() -> list[Page]:
     return pages
 
 
-# -- documents ------------------------------------------------------------------
-
-
 def page_children(page: Page) -> list[Page]:
     children = list(Page.objects.live().filter(parent=page).only("title", "slug", "parent_id"))
     for child in children:
         child.parent = page  # their URLs build on the parent's path without a query each
     return children
-
-
-# -- what a change touches -------------------------------------------------------
-# The CDN paths showing an item: purged when it is saved, deleted, goes live or expires.
-# Wildcards ("/articles/*") also cover paginated lists (?page=2) under them.

@@ -47,6 +47,16 @@ urlpatterns = [
         _on_first_use("sitecontent.public.feeds.category_atom"),
         name="category_feed_atom",
     ),
+    path(
+        "tags/<slug:slug>/rss/",
+        _on_first_use("sitecontent.public.feeds.tag_rss"),
+        name="tag_feed_rss",
+    ),
+    path(
+        "tags/<slug:slug>/atom/",
+        _on_first_use("sitecontent.public.feeds.tag_atom"),
+        name="tag_feed_atom",
+    ),
     path("sitemap.xml", _on_first_use("sitecontent.public.sitemaps.sitemap"), name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),
     # Last: any other slug path may be a page (about/, about/team/…).

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, ListView, TemplateView
 
 from cms import media_headers
+from sitecontent.caching.middleware import NOT_SHARED_PREFIXES
 from sitecontent.media import selectors as media_selectors
 from sitecontent.models import Category, Document, Tag
 from sitecontent.public import search, selectors
@@ -56,9 +57,10 @@ class ArticleDetailView(LastModifiedMixin, DetailView):
 
 
 class _ArchiveView(ArticleListView):
-    """Articles in one category or with one tag."""
+    """Articles in one category or with one tag, and the addresses of their feeds."""
 
     model = None
+    feed_url_names = {}  # {"rss": URL name, "atom": URL name}
     template_name = "sitecontent/article_archive.html"
 
     def get(self, request, *args, **kwargs):
@@ -66,11 +68,19 @@ class _ArchiveView(ArticleListView):
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(archive=self.archive, **kwargs)
+        feeds = {
+            kind: reverse(name, kwargs={"slug": self.archive.slug})
+            for kind, name in self.feed_url_names.items()
+        }
+        return super().get_context_data(archive=self.archive, feeds=feeds, **kwargs)
 
 
 class CategoryDetailView(_ArchiveView):
     model = Category
+    feed_url_names = {
+        "rss": "sitecontent:category_feed_rss",
+        "atom": "sitecontent:category_feed_atom",
+    }
 
     def get_queryset(self):
         return selectors.article_list().filter(category=self.archive)
@@ -78,6 +88,7 @@ class CategoryDetailView(_ArchiveView):
 
 class TagDetailView(_ArchiveView):
     model = Tag
+    feed_url_names = {"rss": "sitecontent:tag_feed_rss", "atom": "sitecontent:tag_feed_atom"}
 
     def get_queryset(self):
         return selectors.article_list().filter(tags=self.archive)
@@ -213,11 +224,12 @@ class SearchView(ListView):
 
 
 def robots_txt(request):
+    # What no shared cache keeps, no crawler indexes either; search results are public
+    # but endless.
+    disallowed = [*NOT_SHARED_PREFIXES, "/search/"]
     lines = [
         "User-agent: *",
-        "Disallow: /admin/",
-        "Disallow: /preview/",
-        "Disallow: /search/",
+        *(f"Disallow: {prefix}" for prefix in disallowed),
         f"Sitemap: {absolute_url(reverse('sitecontent:sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")

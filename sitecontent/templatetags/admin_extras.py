@@ -1,4 +1,5 @@
 from django import template
+from django.urls import reverse
 
 from sitecontent.publishing import selectors
 
@@ -7,4 +8,11 @@ register = template.Library()
 
 @register.simple_tag
 def upcoming_changes(days=7):
-    return selectors.upcoming_changes(days=days)
+    """What the schedule holds next, each with ``change_url``: where to edit its item."""
+    events = selectors.upcoming_changes(days=days)
+    for event in events:
+        opts = event["item"]._meta
+        event["change_url"] = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=[event["item"].pk]
+        )
+    return events

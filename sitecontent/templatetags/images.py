@@ -1,19 +1,20 @@
 """``{% picture image sizes="…" %}``: an image with WebP and fallback ``srcset``.
 
-Reads only the renditions listed on the image (no storage calls: URLs are built, not
-fetched). An image without renditions yet is shown as its original while a task makes
-them.
+Which files to show is sitecontent.media.renditions' rule. The tag only reads: an image
+without renditions yet is shown as its original, and the minute tick asks again for
+them (sitecontent.media.services.image_renditions_retry_stale).
 """
 
 from django import template
-from django.core.files.storage import default_storage
 from django.utils.html import format_html
+
+from sitecontent.media.renditions import image_sources, rendition_url
 
 register = template.Library()
 
 
 def _srcset(renditions) -> str:
-    return ", ".join(f"{default_storage.url(r['name'])} {r['width']}w" for r in renditions)
+    return ", ".join(f"{rendition_url(r)} {r['width']}w" for r in renditions)
 
 
 @register.simple_tag
@@ -21,36 +22,30 @@ def picture(image, sizes="100vw", lazy=True, css_class=""):
     if image is None:
         return ""
     loading = "lazy" if lazy else "eager"
-    webp = sorted((r for r in image.renditions if r["format"] == "WEBP"), key=lambda r: r["width"])
-    fallback = sorted(
-        (r for r in image.renditions if r["format"] != "WEBP"), key=lambda r: r["width"]
-    )
-    if not webp:
-        from sitecontent.media.renditions import request_renditions
-
-        request_renditions(image)
+    sources = image_sources(image)
+    css = format_html(' class="{}"', css_class) if css_class else ""
+    if not sources.ready:
         return format_html(
             '<img src="{}" alt="{}" width="{}" height="{}" loading="{}" decoding="async"{}>',
-            image.file.url,
+            sources.original,
             image.alt_text,
             image.width,
             image.height,
             loading,
-            format_html(' class="{}"', css_class) if css_class else "",
+            css,
         )
-    src = default_storage.url(fallback[-1]["name"]) if fallback else image.file.url
     return format_html(
         '<picture><source type="image/webp" srcset="{}" sizes="{}">'
         '<img src="{}"{} sizes="{}" alt="{}" width="{}" height="{}" loading="{}" '
         'decoding="async"{}></picture>',
-        _srcset(webp),
+        _srcset(sources.webp),
         sizes,
-        src,
-        format_html(' srcset="{}"', _srcset(fallback)) if fallback else "",
+        sources.src,
+        format_html(' srcset="{}"', _srcset(sources.fallback)) if sources.fallback else "",
         sizes,
         image.alt_text,
         image.width,
         image.height,
         loading,
-        format_html(' class="{}"', css_class) if css_class else "",
+        css,
     )

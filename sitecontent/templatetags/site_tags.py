@@ -1,5 +1,7 @@
 from django import template
 
+from sitecontent.media.renditions import image_sources
+
 register = template.Library()
 
 
@@ -60,8 +62,8 @@ def article_json_ld(article, canonical_url: str):
     data = {
         "@context": "https://schema.org",
         "@type": "Article",
-        "headline": article.seo_title or article.title,
-        "description": article.seo_description or article.summary,
+        "headline": article.meta_title,
+        "description": article.meta_description,
         "datePublished": article.publish_at,
         "dateModified": article.updated_at,
         "mainEntityOfPage": canonical_url,
@@ -85,8 +87,5 @@ def _mark(data):
 
 @register.filter
 def share_image_url(image) -> str:
-    """The image for link previews: its largest JPEG/PNG rendition up to 1280 px."""
-    from django.core.files.storage import default_storage
-
-    fallback = [r for r in image.renditions if r["format"] != "WEBP" and r["width"] <= 1280]
-    return default_storage.url(fallback[-1]["name"]) if fallback else image.file.url
+    """The image for link previews (sitecontent.media.renditions chooses which file)."""
+    return image_sources(image).share

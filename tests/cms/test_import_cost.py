@@ -58,7 +58,7 @@ NOT_FOR_PRODUCTION_PAGES = (
     "nh3",
     "sitecontent.media.inspection",
     "sitecontent.media.imageformats",
-    "sitecontent.media.renditions",
+    "sitecontent.media.rendering",
     # The AWS SDK: pages on S3 media build no client until a file is stored, and secrets
     # come from plain variables here (cms.secrets imports boto3 only for an ARN).
     "boto3",

@@ -73,6 +73,17 @@ def test_drafts_future_and_unreachable_items_are_not_served(client, content):
     assert [i["id"] for i in images] == [content["image"].pk]
 
 
+def test_images_are_those_the_public_site_shows_heroes_and_body_images(client):
+    hero, in_page, in_draft = ImageFactory(), ImageFactory(), ImageFactory()
+    ArticleFactory(hero_image=hero)
+    PageFactory(body=f'<figure><img src="/x.jpg" data-file="{in_page.pk}" alt=""></figure>')
+    ArticleFactory(hero_image=in_draft, is_published=False, publish_at=None)
+    ImageFactory()  # in the library, on no page
+    images = client.get("/api/v1/images/").json()["results"]
+    assert {i["id"] for i in images} == {hero.pk, in_page.pk}
+    assert client.get(f"/api/v1/images/{in_draft.pk}/").status_code == 404
+
+
 def test_cursor_pagination_walks_every_article_once(client):
     for n in range(7):
         ArticleFactory(slug=f"a{n}", publish_at=timezone.now() - timedelta(hours=n + 1))

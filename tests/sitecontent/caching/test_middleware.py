@@ -115,3 +115,11 @@ def test_last_modified_gives_304_for_an_unchanged_article(client):
         )
     assert changed.status_code == 200
     assert "Changed" in changed.content.decode()
+
+
+def test_robots_txt_keeps_crawlers_out_of_every_address_no_shared_cache_keeps(client):
+    from sitecontent.caching.middleware import NOT_SHARED_PREFIXES
+
+    lines = client.get("/robots.txt").content.decode().splitlines()
+    for prefix in NOT_SHARED_PREFIXES:
+        assert f"Disallow: {prefix}" in lines

@@ -101,3 +101,43 @@ def test_the_read_only_form_asks_once_whether_live_pages_show_the_image(editor_c
         editor_client.get(f"/admin/sitecontent/image/{image.pk}/change/")
     live_checks = [q for q in queries.captured_queries if '"hero_image_id"' in q["sql"]]
     assert len(live_checks) == 1
+
+
+# -- following direct uploads: roles.uploads_visible_to ---------------------------
+
+
+def _upload(user, name):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sitecontent.models import Upload
+
+    return Upload.objects.create(
+        kind=Upload.Kind.IMAGE,
+        filename=name,
+        content_type="image/png",
+        size=10,
+        key=f"uploads/{name}",
+        expires_at=timezone.now() + timedelta(minutes=5),
+        uploaded_by=user,
+    )
+
+
+def test_editors_follow_their_own_uploads_and_a_superuser_everyones(editor_client):
+    from sitecontent import roles
+    from sitecontent.models import Upload
+    from tests.factories import UserFactory, editor
+
+    mine = _upload(editor_client.user, "mine.png")
+    theirs = _upload(editor(), "theirs.png")
+    visible = roles.uploads_visible_to(editor_client.user, Upload.objects.all())
+    assert list(visible) == [mine]
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    assert set(roles.uploads_visible_to(superuser, Upload.objects.all())) == {mine, theirs}
+    # The admin's list and the status requests ask the same rule.
+    assert editor_client.get(f"/admin/sitecontent/upload/{mine.pk}/status/").status_code == 200
+    assert editor_client.get(f"/admin/sitecontent/upload/{theirs.pk}/status/").status_code == 404
+    listing = editor_client.get("/admin/sitecontent/upload/").content.decode()
+    assert "mine.png" in listing
+    assert "theirs.png" not in listing

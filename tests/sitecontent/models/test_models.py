@@ -154,3 +154,38 @@ class TestPageTree:
             parent = PageFactory(slug=f"level-{depth}", parent=parent)
         with pytest.raises(ValidationError, match="at most"):
             PageFactory.build(slug="too-deep", parent=parent).full_clean()
+
+
+class TestMetaText:
+    """The title and description search engines show, with the fallbacks every reader
+    (templates, JSON-LD, the API) takes from the model."""
+
+    def test_the_seo_fields_win_when_filled(self):
+        article = Article(title="T", summary="S", seo_title="SEO T", seo_description="SEO D")
+        assert (article.meta_title, article.meta_description) == ("SEO T", "SEO D")
+        page = Page(title="T", body="<p>B</p>", seo_title="SEO T", seo_description="SEO D")
+        assert (page.meta_title, page.meta_description) == ("SEO T", "SEO D")
+
+    def test_an_article_falls_back_to_its_title_and_summary(self):
+        article = Article(title="Title", summary="Summary & more")
+        assert (article.meta_title, article.meta_description) == ("Title", "Summary & more")
+
+    def test_a_page_falls_back_to_the_start_of_its_body_as_plain_text(self):
+        page = Page(title="Title", body=f"<h2>Hello</h2><p>Fish &amp; chips {'x' * 300}</p>")
+        assert page.meta_title == "Title"
+        description = page.meta_description
+        assert description.startswith("HelloFish & chips x")
+        assert len(description) == Page.DESCRIPTION_LENGTH
+        assert description.endswith("…")
+        assert Page(title="Empty", body="").meta_description == ""
+
+
+def test_pages_and_the_api_show_the_same_meta_text(client):
+    page = PageFactory(slug="about", seo_title="", body="<p>Fish &amp; chips</p>")
+    html = client.get(page.get_absolute_url()).content.decode()
+    assert '<meta name="description" content="Fish &amp; chips">' in html
+    [item] = client.get("/api/v1/pages/").json()["results"]
+    assert (item["meta_title"], item["meta_description"]) == (page.title, "Fish & chips")
+    article = ArticleFactory(slug="a", seo_description="For search.")
+    detail = client.get("/api/v1/articles/a/").json()
+    assert (detail["meta_title"], detail["meta_description"]) == (article.title, "For search.")

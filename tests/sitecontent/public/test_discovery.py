@@ -37,7 +37,7 @@ def articles():
         summary="Trains & boats",
         publish_at=now - timedelta(hours=1),
     )
-    newer.tags.add(TagFactory(name="Rail"))
+    newer.tags.add(TagFactory(name="Rail", slug="rail"))
     ArticleFactory(title="Draft", slug="draft", is_published=False, publish_at=None)
     ArticleFactory(title="Scheduled", slug="scheduled", publish_at=now + timedelta(hours=3))
     ArticleFactory(
@@ -87,6 +87,25 @@ class TestRss:
             ArticleFactory(title=f"Item {n}")
         channel = parse_xml(client.get("/feeds/rss/"), "application/rss+xml").find("channel")
         assert len(channel.findall("item")) == 20
+
+
+class TestTagFeeds:
+    def test_tag_feeds_list_the_articles_with_that_tag_only(self, client, articles):
+        channel = parse_xml(client.get("/tags/rail/rss/"), "application/rss+xml").find("channel")
+        assert channel.findtext("title").endswith(": Rail")
+        assert [item.findtext("title") for item in channel.findall("item")] == ["Newer travel"]
+        feed = parse_xml(client.get("/tags/rail/atom/"), "application/atom+xml")
+        assert [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")] == [
+            "Newer travel"
+        ]
+
+    def test_unknown_tag_feed_is_404(self, client):
+        assert client.get("/tags/nope/rss/").status_code == 404
+        assert client.get("/tags/nope/atom/").status_code == 404
+
+    def test_the_tag_archive_links_its_feed(self, client, articles):
+        html = client.get("/tags/rail/").content.decode()
+        assert '<a href="/tags/rail/rss/">RSS feed for Rail</a>' in html
 
 
 class TestAtom:

@@ -1,12 +1,16 @@
 """Media on pages: srcset from stored renditions, no storage calls while rendering,
 downloads with safe headers, and files and CDN paths cleaned up on replace or delete."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage, storages
+from django.utils import timezone
 
 from cms import cdn
 from cms.models import TaskRun
+from sitecontent.media import services
 from sitecontent.models import Image
 from tests.aws_fixtures import MEDIA_DOMAIN
 from tests.factories import ArticleFactory, DocumentFactory, ImageFactory
@@ -57,18 +61,26 @@ def test_picture_offers_webp_and_a_jpeg_fallback_with_sizes(client):
     assert 'alt="A blue rectangle"' in html
 
 
-def test_an_image_without_renditions_shows_the_original_and_asks_once(
+def test_an_image_without_renditions_shows_the_original_and_the_tick_asks_once(
     client, django_capture_on_commit_callbacks
 ):
     image = ImageFactory(with_renditions=False)
     article = ArticleFactory(hero_image=image)
+    asked_at_upload = Image.objects.get(pk=image.pk).renditions_requested_at
     with django_capture_on_commit_callbacks(execute=True):
         html = client.get(article.get_absolute_url()).content.decode()
-        client.get(article.get_absolute_url())  # a second view within minutes asks no more
+        client.get(article.get_absolute_url())
     assert f'<img src="{image.file.url}"' in html
-    assert (
-        TaskRun.objects.filter(task_path="sitecontent.tasks.image_create_renditions").count() == 1
-    )
+    # Pages only read: showing the original enqueues nothing and writes nothing.
+    runs = TaskRun.objects.filter(task_path="sitecontent.tasks.image_create_renditions")
+    assert runs.count() == 0
+    assert Image.objects.get(pk=image.pk).renditions_requested_at == asked_at_upload
+    # The minute tick asks again once the request made at upload is old, and only once.
+    later = timezone.now() + services.REQUEST_AGAIN_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.image_renditions_retry_stale(now=later) == [image.pk]
+        assert services.image_renditions_retry_stale(now=later) == []
+    assert runs.count() == 1
     image.refresh_from_db()
     assert image.renditions  # the task ran (immediate backend) and recorded them
 

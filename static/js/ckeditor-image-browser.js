@@ -1,8 +1,8 @@
-/* The rich text editor's image picker: hand the chosen image back to the editor window
+/* The rich text editor's image browser: hand the chosen image back to the editor window
    (the CKEditor file-browser protocol django-prose-editor speaks) and close. */
 (function () {
   "use strict";
-  const list = document.querySelector(".image-picker");
+  const list = document.querySelector(".image-browser");
   if (!list) return;
   // The buttons arrive disabled so a click before this script runs is not lost silently.
   if (window.opener && window.opener.CKEDITOR) {
@@ -11,7 +11,7 @@
   list.addEventListener("click", (event) => {
     const choice = event.target.closest(".image-choice");
     if (!choice || !window.opener || !window.opener.CKEDITOR) return;
-    window.opener.CKEDITOR.tools.callFunction(list.dataset.funcNum, choice.dataset.url, {
+    window.opener.CKEDITOR.tools.callFunction(list.dataset.callbackNumber, choice.dataset.url, {
       id: choice.dataset.id,
       alternative_text: choice.dataset.alt,
       caption: choice.dataset.caption,
