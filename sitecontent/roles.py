@@ -48,6 +48,8 @@ forged POST, a management command or a task meets the same rule.
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
+from sitecontent.models import visibility
+
 EDITORS = "Editors"
 PUBLISHERS = "Publishers"
 
@@ -132,17 +134,15 @@ def owns(user, item) -> bool:
 
 def in_live_use(item) -> bool:
     """Whether the public site shows this image or document right now."""
-    from sitecontent.media import selectors
-
     if item.pk is None:
         return False
     # The admin asks several times while it builds one form: ask the database once per
     # instance (an instance lives for one request; services check a freshly loaded one).
     if "_in_live_use" not in item.__dict__:
         public = (
-            selectors.image_is_public
+            visibility.image_is_public
             if item._meta.model_name == "image"
-            else (selectors.document_is_public)
+            else visibility.document_is_public
         )
         item.__dict__["_in_live_use"] = public(item)
     return item.__dict__["_in_live_use"]

@@ -23,8 +23,7 @@ from sitecontent.api.serializers import (
     PageSerializer,
     TagSerializer,
 )
-from sitecontent.media import selectors as media_selectors
-from sitecontent.models import Category, Image, Page, Tag
+from sitecontent.models import Category, Image, Page, Tag, visibility
 from sitecontent.public import selectors
 
 # -- views ----------------------------------------------------------------------
@@ -69,7 +68,7 @@ class TagViewSet(CategoryViewSet):
 
 
 class ImageViewSet(NoExtraActions, viewsets.ReadOnlyModelViewSet):
-    """Images the public site shows (sitecontent.media.selectors.public_images: heroes
+    """Images the public site shows (sitecontent.models.visibility.public_images: heroes
     of live articles and images in live bodies), with their renditions."""
 
     queryset = Image.objects.none()  # the model, for the OpenAPI document
@@ -77,7 +76,7 @@ class ImageViewSet(NoExtraActions, viewsets.ReadOnlyModelViewSet):
     pagination_class = Numbered
 
     def get_queryset(self):
-        return media_selectors.public_images().order_by("-created_at", "-pk")
+        return visibility.public_images().order_by("-created_at", "-pk")
 
 
 class PageViewSet(NoExtraActions, mixins.ListModelMixin, viewsets.GenericViewSet):

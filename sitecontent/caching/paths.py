@@ -7,8 +7,9 @@ archive's RSS and Atom feeds.
 
 from django.core.files.storage import default_storage
 
-from sitecontent.media.selectors import document_address_prefix, document_ids_shown_by
+from sitecontent.media.selectors import document_ids_shown_by
 from sitecontent.models import Article, Page
+from sitecontent.models.visibility import document_address_prefix
 
 EVERY_PAGE = "/*"
 

@@ -34,6 +34,21 @@ def media_save(*, item, user):
     return item
 
 
+@transaction.atomic
+def media_delete(*, item, user) -> None:
+    """Delete an image or document: the delete permission, and for one the public site
+    shows the publish permission too (roles.can_delete), checked against what is stored.
+    Its files and their CDN paths go once the delete commits (media.receivers)."""
+    stored = type(item).objects.select_for_update().filter(pk=item.pk).first()
+    if stored is None:
+        return  # deleted meanwhile: nothing left to refuse or remove
+    if not roles.can_delete(user, stored):
+        raise PermissionDenied(
+            _("You may not delete this %(kind)s.") % {"kind": item._meta.verbose_name}
+        )
+    stored.delete()
+
+
 def document_describe(document: Document, *, size: int) -> None:
     """Set the type and size a document's file is stored and served with, from its name
     (whose extension inspection.inspect_document checked the bytes against) and its

@@ -13,7 +13,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from cms import media_headers
 from sitecontent.caching.middleware import NOT_SHARED_PREFIXES
 from sitecontent.media import selectors as media_selectors
-from sitecontent.models import Category, Document, Tag
+from sitecontent.models import Category, Document, Tag, visibility
 from sitecontent.public import search, selectors
 from sitecontent.publishing import previews as preview_links
 from sitecontent.templatetags.site_tags import absolute_url
@@ -131,10 +131,10 @@ def _document_or_404(pk, filename) -> Document:
 
 
 def document_download(request, pk, filename):
-    """/documents/<id>/<name>: only what the public site shows (selectors.document_is_public);
+    """/documents/<id>/<name>: only what the public site shows (sitecontent.models.visibility);
     any other document is a 404, the same as one that does not exist."""
     document = _document_or_404(pk, filename)
-    if not media_selectors.document_is_public(document):
+    if not visibility.document_is_public(document):
         raise Http404("No such document.")
     response = document_response(document)
     response["Cache-Control"] = "public, max-age=300"

@@ -4,7 +4,8 @@ times that passed, exactly once each.
 Each transition is announced as content_published (went live) or content_unpublished
 (expired), sitecontent.signals; the CDN purge listens to those
 (sitecontent.caching.receivers). Approved drafts due now are applied, which announces
-them too.
+them too. Images still waiting for renditions are asked for again
+(sitecontent.media.services.image_renditions_retry_stale).
 """
 
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from cms.cdn import collapse_paths
 from sitecontent.caching.paths import paths_for_item
+from sitecontent.media.services import image_renditions_retry_stale
 from sitecontent.models import Article, ContentTransition, Page, SchedulerState
 from sitecontent.publishing.revisions import revisions_apply_due
 from sitecontent.signals import content_published, content_unpublished
@@ -37,6 +39,7 @@ class TickOutcome:
     window_end: datetime | None = None
     transitions: int = 0
     paths: tuple[str, ...] = ()
+    renditions_requested: tuple[int, ...] = ()
 
     def as_dict(self) -> dict:
         return {
@@ -45,6 +48,7 @@ class TickOutcome:
             "window_end": self.window_end.isoformat() if self.window_end else None,
             "transitions": self.transitions,
             "paths": list(self.paths),
+            "renditions_requested": list(self.renditions_requested),
         }
 
 
@@ -92,6 +96,11 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
         # Scheduled changes to live items (approved draft revisions) go in now; saving
         # them purges what showed the item.
         count += revisions_apply_due(now=now)
+        # Images whose renditions task was lost or failed are asked for again here, not
+        # by the page that shows them (templates only read). Under the tick's lock, so
+        # two ticks never ask twice; only full ticks do it, so an idle stage's skipped
+        # ticks still open no database connection (publishing.tick_gate).
+        renditions = image_renditions_retry_stale(now=now)
         state.window_end = max(now, state.window_end or now)
         state.last_finished_at = timezone.now()
         state.last_transition_count = count
@@ -103,6 +112,7 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
         window_end=now,
         transitions=count,
         paths=tuple(collapse_paths(paths)),
+        renditions_requested=tuple(renditions),
     )
 
 

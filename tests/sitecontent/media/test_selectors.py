@@ -4,6 +4,7 @@ rule for the edit policy (roles.in_live_use), downloads and the API."""
 import pytest
 
 from sitecontent.media import selectors
+from sitecontent.models import visibility
 from tests.factories import ArticleFactory, DocumentFactory, ImageFactory, PageFactory
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +41,7 @@ def images():
 def test_public_images_are_those_live_pages_show(images, django_assert_num_queries):
     shown, _hidden = images
     with django_assert_num_queries(1):
-        public = set(selectors.public_images().values_list("title", flat=True))
+        public = set(visibility.public_images().values_list("title", flat=True))
     assert public == set(shown)
 
 
@@ -48,15 +49,15 @@ def test_image_is_public_asks_the_same_rule_of_one_image(images, django_assert_n
     shown, hidden = images
     for image in shown.values():
         with django_assert_num_queries(1):
-            assert selectors.image_is_public(image), image.title
+            assert visibility.image_is_public(image), image.title
     for image in hidden.values():
-        assert not selectors.image_is_public(image), image.title
+        assert not visibility.image_is_public(image), image.title
 
 
 def test_an_id_is_not_matched_as_the_start_of_another():
     image = ImageFactory()
     ArticleFactory(body=f'<img data-file="{image.pk}0">')
-    assert not selectors.image_is_public(image)
+    assert not visibility.image_is_public(image)
 
 
 def test_documents_are_public_while_a_live_item_lists_or_links_them():
@@ -64,7 +65,7 @@ def test_documents_are_public_while_a_live_item_lists_or_links_them():
     ArticleFactory().attachments.add(attached)
     PageFactory(body=f'<a href="{linked.get_absolute_url()}">x</a>')
     ArticleFactory(**DRAFT).attachments.add(drafted)
-    assert selectors.document_is_public(attached)
-    assert selectors.document_is_public(linked)
-    assert not selectors.document_is_public(drafted)
+    assert visibility.document_is_public(attached)
+    assert visibility.document_is_public(linked)
+    assert not visibility.document_is_public(drafted)
     assert selectors.document_ids_shown_by(PageFactory(body="<p>none</p>")) == set()

@@ -218,3 +218,25 @@ def test_clock_driven_visibility_does_not_depend_on_the_tick(client):
         assert not SchedulerState.objects.exists()
         assert client.get(article.get_absolute_url()).status_code == 200
     assert Article.objects.count() == Page.objects.count() + 1
+
+
+def test_a_full_tick_asks_again_for_renditions_a_lost_task_never_made(tick):
+    from cms.models import TaskRun
+    from sitecontent.media.services import REQUEST_AGAIN_AFTER
+    from sitecontent.models import Image
+    from tests.factories import ImageFactory
+
+    image = ImageFactory(with_renditions=False)
+    Image.objects.filter(pk=image.pk).update(renditions_requested_at=None)  # task lost
+    runs = TaskRun.objects.filter(task_path="sitecontent.tasks.image_create_renditions")
+    before = runs.count()
+    outcome = tick()
+    assert outcome.renditions_requested == (image.pk,)
+    assert outcome.as_dict()["renditions_requested"] == [image.pk]
+    assert runs.count() == before + 1
+    image.refresh_from_db()
+    assert image.renditions  # made by the task the tick enqueued (immediate backend)
+    # Asked for just now (and lost again): ticks leave it alone until REQUEST_AGAIN_AFTER.
+    Image.objects.filter(pk=image.pk).update(renditions=[], renditions_requested_at=timezone.now())
+    assert tick().renditions_requested == ()
+    assert tick(now=timezone.now() + REQUEST_AGAIN_AFTER * 2).renditions_requested == (image.pk,)
