@@ -165,6 +165,33 @@ def test_infra_is_never_shipped():
     assert "infra" in stage_config("dev")["exclude"]
 
 
+def test_no_exclude_name_matches_a_part_of_the_code_that_must_ship():
+    """Zappa drops every file or folder whose name matches an "exclude" entry, at any
+    depth (shutil.ignore_patterns): a name like "media" would also drop sitecontent/media/.
+    (The build copy holds only files git tracks, so the local media/ folder never ships.)"""
+    from fnmatch import fnmatch
+
+    from cms.lambda_build import project_files
+
+    patterns = stage_config("dev")["exclude"]
+    shipped = [
+        name
+        for name in project_files()
+        if name.split("/", 1)[0] in {"cms", "sitecontent", "templates", "static"}
+        and not name.endswith((".md", ".po"))
+    ]
+    assert len(shipped) > 100  # the listing sees the code
+    dropped = [
+        (name, pattern)
+        for name in shipped
+        if "__pycache__" not in name
+        for part in name.split("/")
+        for pattern in patterns
+        if fnmatch(part, pattern)
+    ]
+    assert dropped == []
+
+
 def test_excluded_paths_exist_in_the_project_or_its_packages():
     """Exclude globs that match nothing are typos waiting to ship something."""
     import importlib.util

@@ -49,7 +49,22 @@ class StatusFilter(admin.SimpleListFilter):
 
 class PolicyAdminMixin:
     """Change and delete as sitecontent.roles says, for an object (Editors change
-    their own; see there). Without an object (lists, "add") Django's checks stand."""
+    their own; see there). Without an object (lists, "add") Django's checks stand.
+
+    Deleting goes through ``delete_service`` (keyword arguments ``item`` and ``user``),
+    which checks roles.can_delete again: a forged POST meets the rule there too.
+    """
+
+    delete_service = None  # set by each admin
+
+    def delete_model(self, request, obj):
+        self.delete_service(item=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        # One by one: each item's rule (live or shown, or not) and its signals are its own.
+        with transaction.atomic():
+            for item in queryset:
+                self.delete_service(item=item, user=request.user)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
@@ -64,9 +79,10 @@ class PolicyAdminMixin:
 
 class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
     """What articles and pages share: status column and filter, roles, bulk actions,
-    revisions and previews (admin_revisions.py)."""
+    revisions and previews (admin/revisions.py)."""
 
     actions = ["publish_now", "schedule", "unpublish"]
+    delete_service = staticmethod(services.content_delete)
     formfield_overrides = {
         RichTextField: {
             "widget": AdminProseEditorWidget(config=editor_config(), preset="configurable")
@@ -124,17 +140,6 @@ class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
                 % {"time": local_time(obj.unpublish_at)},
                 messages.WARNING,
             )
-
-    # -- deleting: through the service, which checks roles.can_delete again -------
-
-    def delete_model(self, request, obj):
-        services.content_delete(item=obj, user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        # One by one, as each item's rule (live or not) and its signals are its own.
-        with transaction.atomic():
-            for item in queryset:
-                services.content_delete(item=item, user=request.user)
 
     # -- columns -------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 say why, renditions and downloads."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.urls import path, reverse
@@ -21,19 +20,12 @@ class MediaAdminMixin(PolicyAdminMixin):
     """Images and documents: saved through services.media_save (the same rule again), and a
     read-only form says why it is read-only."""
 
+    delete_service = staticmethod(services.media_delete)
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.uploaded_by = request.user
         services.media_save(item=obj, user=request.user)
-
-    def delete_model(self, request, obj):
-        services.media_delete(item=obj, user=request.user)
-
-    def delete_queryset(self, request, queryset):
-        # One by one: whether the public site shows each one is its own question.
-        with transaction.atomic():
-            for item in queryset:
-                services.media_delete(item=item, user=request.user)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         reading = change and obj is not None and request.method == "GET"
