@@ -176,7 +176,15 @@ def saves_as_draft(*, user, item, draft_requested: bool = False) -> bool:
     if item.pk is None:
         return False
     published = type(item).objects.filter(pk=item.pk, is_published=True).exists()
-    return published and (draft_requested or not can_publish(user, type(item)))
+    return draft_rule(
+        user=user, model=type(item), published=published, draft_requested=draft_requested
+    )
+
+
+def draft_rule(*, user, model, published: bool, draft_requested: bool = False) -> bool:
+    """``saves_as_draft`` for a caller that has read the stored row already
+    (``published``: whether it is published as stored)."""
+    return published and (draft_requested or not can_publish(user, model))
 
 
 @transaction.atomic

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from sitecontent import roles
 from sitecontent.models import Publishable, Revision
-from sitecontent.publishing.revisions import revision_create, saves_as_draft
+from sitecontent.publishing.revisions import draft_rule, revision_create
 from sitecontent.publishing.validators import validate_future
 from sitecontent.signals import content_published, content_unpublished
 
@@ -128,12 +128,12 @@ def content_save(
             raise PermissionDenied(
                 _("You may not add %(kind)s.") % {"kind": model._meta.verbose_name_plural}
             )
-        was_live = False
+        was_live = was_published = False
     else:
         stored = model.objects.get(pk=item.pk)
         roles.require_change(user, stored)
-        was_live = stored.is_live()
-    if saves_as_draft(user=user, item=item) or (
+        was_live, was_published = stored.is_live(), stored.is_published
+    if draft_rule(user=user, model=model, published=was_published) or (
         item.is_published and not roles.can_publish(user, model)
     ):
         raise PermissionDenied(_("Only publishers can put changes live; save a draft."))
