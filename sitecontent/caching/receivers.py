@@ -64,6 +64,10 @@ def purge_after_save(sender, instance, created, raw=False, **kwargs):
         paths |= paths_for_item(instance)
     if paths:
         purge_after_commit(paths)
+    # A publishing service announces right after its save: this purge already covers
+    # what that announcement would (the paths before and after; link changes made after
+    # the save have their own m2m purge), so purge_after_publishing skips it once.
+    instance.__dict__["_purged_by_save"] = True
 
 
 @receiver(content_published, sender=Article)
@@ -71,8 +75,10 @@ def purge_after_save(sender, instance, created, raw=False, **kwargs):
 @receiver(content_unpublished, sender=Article)
 @receiver(content_unpublished, sender=Page)
 def purge_after_publishing(sender, instance, **kwargs):
-    """An item went live or left the site: purge what shows it (the tick's transitions
-    write no row, so nothing else would)."""
+    """An item went live or left the site: purge what shows it. Needed where no row was
+    written (the tick's go-live and expiry transitions); after a save it is done already."""
+    if instance.__dict__.pop("_purged_by_save", False):
+        return
     purge_after_commit(paths_for_item(instance))
 
 
