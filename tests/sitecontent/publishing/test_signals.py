@@ -306,3 +306,18 @@ def test_a_publishers_save_draft_that_unpublishes_announces_it_and_keeps_the_con
     article.refresh_from_db()
     assert (article.is_published, article.title) == (False, "Live")
     assert heard == [("unpublished", Article, article.pk, {})]
+
+
+def test_a_service_publish_and_unpublish_each_purge_once_what_showed_the_article(
+    django_capture_on_commit_callbacks,
+):
+    """The save's purge covers the announcement's (purge_after_publishing skips after a
+    save); each act still reaches the CDN, once, with the paths showing the article."""
+    article = ArticleFactory(slug="once", is_published=False, publish_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.content_publish(item=article, user=publisher())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.content_unpublish(item=Article.objects.get(pk=article.pk), user=publisher())
+    purges = list(CdnPurge.objects.order_by("pk"))
+    assert len(purges) == 2
+    assert all("/articles/*" in purge.paths for purge in purges)
