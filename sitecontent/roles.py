@@ -77,6 +77,8 @@ ROLE_PERMISSIONS = {
         "cms.view_taskrun",
         "cms.retry_taskrun",
         "cms.view_cdnpurge",
+        # Who did what (sitecontent.models.audit): read-only for everyone.
+        "view_auditevent",
     ],
 }
 

@@ -1,5 +1,7 @@
-"""Content models (content.py) and the bookkeeping of scheduled publishing (publishing.py)."""
+"""Content models (content.py), media, revisions, the audit log (audit.py) and the
+bookkeeping of scheduled publishing (publishing.py)."""
 
+from sitecontent.models.audit import AuditEvent
 from sitecontent.models.content import (
     RESERVED_ROOT_SLUGS,
     Article,
@@ -29,6 +31,7 @@ from sitecontent.models.revisions import Revision
 __all__ = [
     "RESERVED_ROOT_SLUGS",
     "Article",
+    "AuditEvent",
     "Category",
     "ContentTransition",
     "ContentVersion",

@@ -63,3 +63,39 @@ def sign_in(page, live_server, username, password="pw"):
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
+
+
+# axe-core (MPL-2.0, vendored from npm so browser runs need no network): the
+# accessibility rules a page is checked against. Serious and critical violations fail.
+AXE_SOURCE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+AXE_FAILING_IMPACTS = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core on the page as it is now; the serious and critical violations.
+
+    ``evaluate`` runs through the DevTools protocol, so the site's Content Security
+    Policy (no inline scripts) does not stop the injection and stays on for the page.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text())
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
+    )
+    return [
+        {
+            "id": violation["id"],
+            "impact": violation["impact"],
+            "help": violation["help"],
+            "targets": [node["target"] for node in violation["nodes"]][:5],
+        }
+        for violation in results["violations"]
+        if violation["impact"] in AXE_FAILING_IMPACTS
+    ]
+
+
+def assert_accessible(page, where: str = ""):
+    """Fail with axe-core's serious or critical violations on the page as it is now."""
+    violations = axe_violations(page)
+    assert not violations, f"axe-core on {where or page.url}: {violations}"
