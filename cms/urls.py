@@ -1,5 +1,8 @@
 """Every URL: the admin's, then the public site's (cms.public_urls). The admin's
-requests, management commands and tests resolve against this one."""
+requests, management commands and tests resolve against this one.
+
+Importing it registers every app's ModelAdmins (cms.apps.AdminConfig does not at
+start-up), so public pages, which resolve against cms.public_urls, never load them."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -7,6 +10,8 @@ from django.urls import path
 
 from cms import public_urls
 from sitecontent.admin.operations import operations_urls
+
+admin.autodiscover()
 
 admin.site.site_header = f"{settings.SITE_NAME} administration"
 admin.site.site_title = settings.SITE_NAME

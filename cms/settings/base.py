@@ -54,7 +54,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # APPS
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin, autodiscovered by its URLconf rather than at start-up (cms.apps).
+    "cms.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -2,6 +2,9 @@
 (sitecontent.publishing.redirects): targets on this site for everyone allowed to edit redirects,
 other sites only for publishers, never another scheme."""
 
+# Imported here, not left to autodiscovery's order: its registration is the one this
+# module replaces, whichever of the two is imported first (a test, cms.urls).
+import django.contrib.redirects.admin  # noqa: F401
 from django import forms
 from django.contrib import admin
 from django.contrib.redirects.models import Redirect

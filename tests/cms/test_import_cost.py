@@ -43,6 +43,12 @@ NOT_FOR_PAGES = (
     "pypdf",
     # The minute tick runs on its cron event, never for a request.
     "sitecontent.publishing.tick",
+    # The editors' admin: its URLconf discovers it (cms.apps.AdminConfig), so neither
+    # its ModelAdmins, forms and widgets nor the services they call load for a page.
+    "cms.urls",
+    "sitecontent.admin",
+    "sitecontent.admin.content",
+    "sitecontent.publishing.services",
 )
 NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
 # In production also: the task framework and its records (pages enqueue nothing; a save
@@ -73,8 +79,9 @@ django.setup()
 from django.urls import resolve, reverse
 from django.template import engines
 engines.all()  # imports every installed app's template tag libraries
-reverse("sitecontent:home")  # fills every resolver's reverse table
-resolve(sys.argv[1])
+# As a public request does (cms.middleware): against the URLconf without the admin.
+reverse("sitecontent:home", urlconf="cms.public_urls")  # fills its reverse tables
+resolve(sys.argv[1], urlconf="cms.public_urls")
 if sys.argv[1].startswith("/api/"):
     resolve(sys.argv[1], urlconf="sitecontent.api.urls")
 print(json.dumps(sorted(sys.modules)))
@@ -128,6 +135,40 @@ def test_public_requests_never_build_the_admin_url_table(client):
         assert get_resolver("cms.urls")._populated
     finally:
         clear_url_caches()
+
+
+def test_the_admin_is_discovered_by_its_urlconf_and_its_checks():
+    """Start-up registers no ModelAdmin (pages never pay for them); the admin's URLconf
+    and `manage.py check` discover them all."""
+    code = (
+        "import os, json, django;"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'cms.settings.local');"
+        "django.setup();"
+        "from django.contrib import admin;"
+        "from django.core import checks;"
+        "at_start = len(admin.site._registry);"
+        "errors = checks.run_checks(tags=['admin']);"
+        "after_checks = len(admin.site._registry);"
+        "print(json.dumps([at_start, after_checks, len(errors)]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+    )
+    at_start, after_checks, errors = json.loads(result.stdout.strip().splitlines()[-1])
+    assert at_start == 0
+    assert after_checks >= 10  # articles, pages, media, users, redirects, task runs…
+    assert errors == 0
+    from django.contrib import admin
+
+    import cms.urls  # noqa: F401 (what every admin request loads)
+    from sitecontent.models import Article
+
+    assert admin.site.is_registered(Article)
 
 
 def test_the_lists_name_modules_that_exist():
