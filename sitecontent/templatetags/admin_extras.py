@@ -16,3 +16,11 @@ def upcoming_changes(days=7):
             f"admin:{opts.app_label}_{opts.model_name}_change", args=[event["item"].pk]
         )
     return events
+
+
+@register.simple_tag
+def audit_history_url(item):
+    """The audit log filtered to ``item``'s records (the caller checks the permission)."""
+    from sitecontent.admin.audit import history_query  # loaded with the admin anyway
+
+    return reverse("admin:sitecontent_auditevent_changelist") + history_query(item)
