@@ -138,7 +138,9 @@ def test_media_saves_and_deletes_are_recorded(pat):
 def test_the_ticks_transitions_are_the_schedules_doing(django_capture_on_commit_callbacks):
     now = timezone.now()
     going = ArticleFactory(publish_at=now - timedelta(minutes=1))
-    ending = PageFactory(publish_at=now - timedelta(days=2), unpublish_at=now - timedelta(minutes=1))
+    ending = PageFactory(
+        publish_at=now - timedelta(days=2), unpublish_at=now - timedelta(minutes=1)
+    )
     Article.objects.filter(pk=going.pk).update(updated_at=now - timedelta(days=1))
     type(ending).objects.filter(pk=ending.pk).update(updated_at=now - timedelta(days=1))
     with django_capture_on_commit_callbacks(execute=True):
