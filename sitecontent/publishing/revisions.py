@@ -254,9 +254,9 @@ def revision_restore(*, revision: Revision, user) -> Revision:
 
 def restore_outcome(*, revision: Revision, user) -> dict:
     """What restoring ``revision`` would do, for the confirmation asked before it:
-    whether the content goes into the item now (``applied``, and ``live`` if the public
-    site shows it) or waits as a draft for a publisher, and the fields that would change
-    from what the item holds now (FieldChange list)."""
+    whether the content goes into the item now (``applied``; ``live`` if the public site
+    shows it; ``goes_live_at`` if it is scheduled) or waits as a draft for a publisher,
+    and the fields that would change from what the item holds now (FieldChange list)."""
     item = revision.item
     current = Revision(
         content_type_id=revision.content_type_id,
@@ -264,9 +264,12 @@ def restore_outcome(*, revision: Revision, user) -> dict:
         data=normalized(type(item), snapshot(item)),
     )
     applied = not saves_as_draft(user=user, item=item)
+    # Approved but before its go-live time: what is restored goes live then.
+    scheduled = item.is_published and item.publish_at and item.publish_at > timezone.now()
     return {
         "applied": applied,
         "live": applied and item.is_live(),
+        "goes_live_at": item.publish_at if applied and scheduled else None,
         "changes": compare(current, revision),
     }
 

@@ -46,7 +46,7 @@ def test_a_publisher_reads_filters_and_downloads_the_log(page, live_server):
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
-    table = list(csv.reader(io.StringIO(open(download.value.path()).read())))
+    table = list(csv.reader(io.StringIO(download.value.path().read_text())))
     assert [(row[2], row[5]) for row in table[1:]] == [
         ("published", "Harbour diaries"),
         ("unpublished", "Harbour diaries"),

@@ -1,7 +1,8 @@
 """The editorial journey in Chromium: an Editor writes an article with rich text and an
 image from the library and saves a draft; a reviewer opens its preview link; a
 Publisher schedules it; the clock passes its time and visitors see it; a revision is
-restored, after a confirmation saying it goes live. No Content Security Policy violation anywhere along the way."""
+restored, after a confirmation saying it goes live. No Content Security Policy violation
+anywhere along the way."""
 
 from datetime import timedelta
 

@@ -8,7 +8,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from sitecontent.models import Article, Page, Revision
+from sitecontent.models import Article, Revision
 from sitecontent.publishing import revisions
 from tests.factories import ArticleFactory, PageFactory, TagFactory, publisher
 
@@ -37,7 +37,8 @@ def test_items_without_revisions_get_their_stored_content_as_the_first():
     (first,) = Revision.objects.for_item(article)
     assert first.data == as_frozen(article)
     assert first.data["tags"] == sorted(t.pk for t in tags)
-    assert not first.is_draft and first.created_by is None
+    assert not first.is_draft
+    assert first.created_by is None
     assert first.created_at == last_saved
     assert Revision.objects.for_item(page).get().data == as_frozen(page)
     assert list(Revision.objects.for_item(kept)) == [existing]

@@ -199,7 +199,8 @@ def test_a_lockout_is_recorded_once_with_the_username_and_address_but_no_passwor
     assert event.details["username"] == "ed"
     assert event.details["ip_address"] == "198.51.100.9"
     assert event.actor is None
-    assert "ed" in event.message and "198.51.100.9" in event.message
+    assert "ed" in event.message
+    assert "198.51.100.9" in event.message
     assert "wrong-secret-guess" not in str(event.details) + event.message
 
 
