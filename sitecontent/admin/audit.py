@@ -30,6 +30,10 @@ from sitecontent.models import AuditEvent
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+# What the services record acts on, by model name: their change forms link to their history.
+AUDITED_MODELS = frozenset({"article", "page", "image", "document"})
+
+
 def history_query(item) -> str:
     """The audit list's query string for one item's records."""
     content_type = ContentType.objects.get_for_model(item)

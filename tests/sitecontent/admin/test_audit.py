@@ -14,7 +14,13 @@ from django.test.utils import CaptureQueriesContext
 from sitecontent.admin.audit import csv_safe
 from sitecontent.models import Article, AuditEvent
 from sitecontent.publishing import services
-from tests.factories import ArticleFactory, DocumentFactory, ImageFactory, PageFactory
+from tests.factories import (
+    ArticleFactory,
+    CategoryFactory,
+    DocumentFactory,
+    ImageFactory,
+    PageFactory,
+)
 from tests.factories import editor as make_editor
 from tests.factories import publisher as make_publisher
 
@@ -159,6 +165,9 @@ def test_each_items_change_form_links_to_its_history(pat_client, pat):
     editor = signed_in(make_editor(username="eda"))
     html = editor.get(f"/admin/sitecontent/article/{items[0].pk}/change/").content.decode()
     assert LOG not in html  # no link to a page they may not see
+    category = CategoryFactory()
+    html = pat_client.get(f"/admin/sitecontent/category/{category.pk}/change/").content.decode()
+    assert "History of this item" not in html  # categories are not in the log
 
 
 # -- CSV -------------------------------------------------------------------------------
