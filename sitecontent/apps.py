@@ -9,6 +9,7 @@ class SiteContentConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         # Each area's receivers connect when their module is imported.
+        from sitecontent.admin import receivers as admin_receivers  # noqa: F401
         from sitecontent.caching import receivers as caching_receivers  # noqa: F401
         from sitecontent.media import receivers as media_receivers  # noqa: F401
         from sitecontent.public import receivers as public_receivers

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from axes.models import AccessAttempt
 
+from sitecontent.models import AuditEvent
 from tests import events
 from tests.factories import UserFactory
 from tests.lambda_fixtures import FORM_CONTENT_TYPE, LOGIN, signed_in, stage_config
@@ -187,6 +188,23 @@ def test_through_cloudfront_forged_entries_do_not_escape_the_address_lockout(pro
     )
     assert right["statusCode"] == 429
     assert not signed_in(right)
+
+
+def test_a_lockout_through_cloudfront_is_in_the_audit_log_with_the_real_address(
+    production_shape,
+):
+    for n in range(12):
+        production_shape(
+            via_cloudfront(
+                login_body("ed", "wrong-guess-1234"),
+                client="198.51.100.9",
+                forged_for=f"10.0.0.{n}",
+            )
+        )
+    (lockout,) = AuditEvent.objects.filter(action=AuditEvent.Action.LOCKOUT)
+    assert lockout.details["username"] == "ed"
+    assert lockout.details["ip_address"] == "198.51.100.9"  # not a forged entry
+    assert "wrong-guess-1234" not in str(lockout.details) + lockout.message
 
 
 def test_through_cloudfront_the_user_elsewhere_still_signs_in(production_shape):

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from cms.models import CdnPurge, TaskRun
-from sitecontent.models import Upload
+from sitecontent.models import AuditEvent, Upload
 from sitecontent.publishing import revisions
 from tests.factories import (
     ArticleFactory,
@@ -50,6 +50,7 @@ def world(db):
         "revisions": (first, second),
         "page_revisions": page_revisions,
         "article_type": ContentType.objects.get_for_model(article),
+        "audit_event": AuditEvent.objects.record(AuditEvent.Action.EDIT, item=article),
         "attempt": AccessAttempt.objects.create(
             username="x", ip_address="192.0.2.1", failures_since_start=1
         ),
@@ -190,20 +191,46 @@ ROWS = [
         EVERYONE,
     ),
     # Revision actions and retries change things: POST only (forged POSTs are below).
+    # A restore's GET is the question asked first, for those who may change the item.
     (
         "revision restore (GET)",
         lambda w: (
             f"/admin/sitecontent/article/{w['article'].pk}/revisions/"
             f"{w['revisions'][0].pk}/restore/"
         ),
-        (302, 405, 405, 405),
+        (302, 403, 200, 200),
     ),
     (
         "page revision restore (GET)",
         lambda w: (
             f"/admin/sitecontent/page/{w['page'].pk}/revisions/{w['page_revisions'][0].pk}/restore/"
         ),
+        (302, 403, 200, 200),
+    ),
+    (
+        "revision publish (GET)",
+        lambda w: (
+            f"/admin/sitecontent/article/{w['article'].pk}/revisions/"
+            f"{w['revisions'][0].pk}/publish/"
+        ),
         (302, 405, 405, 405),
+    ),
+    # The audit log: Publishers read it; nobody writes it through the admin.
+    *_model_rows(
+        "auditevent",
+        "audit_event",
+        list=(302, 403, 200, 200),
+        add=NOBODY,
+        change=(302, 403, 200, 200),
+        delete=NOBODY,
+        history=(302, 403, 200, 200),
+        extra=[
+            (
+                "audit log CSV",
+                lambda w: "/admin/sitecontent/auditevent/export.csv",
+                (302, 403, 200, 200),
+            )
+        ],
     ),
     ("upload list", lambda w: "/admin/sitecontent/upload/", EVERYONE),
     ("upload add", lambda w: "/admin/sitecontent/upload/add/", NOBODY),

@@ -47,9 +47,7 @@ class RevisionAdminMixin:
     def save_related(self, request, form, formsets, change):
         if request._saved_as_draft:
             data = revisions.snapshot_from_form(form, form.instance)
-            revisions.revision_create(
-                item=form.instance, user=request.user, data=data, applied=False
-            )
+            revisions.revision_save_draft(item=form.instance, user=request.user, data=data)
             return
         save_relations = super().save_related
         services.content_save(
@@ -179,8 +177,11 @@ class RevisionAdminMixin:
         return TemplateResponse(request, "admin/sitecontent/revision_compare.html", context)
 
     def revision_action_view(self, request, object_id, revision_id, action):
+        """POST does ``action``; a GET of "restore" asks first (restore_confirm_view)."""
+        if request.method == "GET" and action == "restore":
+            return self.restore_confirm_view(request, object_id, revision_id)
         if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+            return HttpResponseNotAllowed(["GET", "POST"] if action == "restore" else ["POST"])
         obj = self._item_or_404(request, object_id, change=True)
         revision = get_object_or_404(Revision.objects.for_item(obj), pk=revision_id)
         try:
@@ -214,6 +215,23 @@ class RevisionAdminMixin:
             self.message_user(request, done, messages.SUCCESS)
         info = self.model._meta.app_label, self.model._meta.model_name
         return HttpResponseRedirect(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
+
+    def restore_confirm_view(self, request, object_id, revision_id):
+        """What restoring this revision will do (live now, or a draft for a publisher),
+        and which fields change from what the item holds; its form POSTs the restore."""
+        obj = self._item_or_404(request, object_id, change=True)
+        revision = get_object_or_404(
+            Revision.objects.for_item(obj).select_related("created_by"), pk=revision_id
+        )
+        outcome = revisions.restore_outcome(revision=revision, user=request.user)
+        context = self._context(
+            request,
+            obj,
+            _("Restore this version of “%(item)s”?") % {"item": obj},
+            revision=revision,
+            **outcome,
+        )
+        return TemplateResponse(request, "admin/sitecontent/revision_restore_confirm.html", context)
 
     def preview_view(self, request, object_id):
         """A signed, expiring link to the item as it will render (its draft, if any)."""

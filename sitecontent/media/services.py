@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from sitecontent import roles
-from sitecontent.models import Document, Image
+from sitecontent.models import AuditEvent, Document, Image
 
 # An image still without renditions is asked for them again after this long (the task
 # may have been lost, or failed on a worker that went away).
@@ -23,7 +23,8 @@ def media_save(*, item, user):
     """Save an image or document ``user`` changed (or added): only their own, and only
     while no live page shows it, unless they are a publisher (sitecontent.roles).
     The rule is checked against what is stored, not what the form holds."""
-    if item.pk is not None:
+    created = item.pk is None
+    if not created:
         stored = type(item).objects.select_for_update().filter(pk=item.pk).first()
         roles.require_change(user, stored or item)
     elif not user.has_perm(f"sitecontent.add_{item._meta.model_name}"):
@@ -31,6 +32,9 @@ def media_save(*, item, user):
             _("You may not add %(kind)s.") % {"kind": item._meta.verbose_name_plural}
         )
     item.save()
+    AuditEvent.objects.record(
+        AuditEvent.Action.CREATE if created else AuditEvent.Action.EDIT, user=user, item=item
+    )
     return item
 
 
@@ -46,6 +50,8 @@ def media_delete(*, item, user) -> None:
         raise PermissionDenied(
             _("You may not delete this %(kind)s.") % {"kind": item._meta.verbose_name}
         )
+    # Before the row goes: the record keeps its title and id (AuditEvent has no link).
+    AuditEvent.objects.record(AuditEvent.Action.DELETE, user=user, item=stored)
     stored.delete()
 
 

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from cms import aws, media_headers
 from sitecontent.media import inspection as media
 from sitecontent.media import services
-from sitecontent.models import Document, Image, Upload
+from sitecontent.models import AuditEvent, Document, Image, Upload
 from sitecontent.models.media import PreparedImageFile, document_upload_to, safe_filename
 
 logger = logging.getLogger(__name__)
@@ -154,6 +154,8 @@ def upload_object_created(*, bucket: str, key: str, size: int) -> str:
             logger.warning("Upload %s (%s) rejected: %s", upload.pk, upload.filename, exc)
             return "rejected"
         upload.state, upload.processed_at = Upload.State.ACCEPTED, timezone.now()
+        # The audit log's "created": an accepted direct upload skips services.media_save.
+        AuditEvent.objects.record(AuditEvent.Action.CREATE, user=upload.uploaded_by, item=record)
         setattr(upload, upload.kind, record)
         upload.save(update_fields=["state", "processed_at", upload.kind])
     _delete(bucket, key)

@@ -24,7 +24,7 @@ from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from sitecontent.models import Revision
+from sitecontent.models import AuditEvent, Revision
 from sitecontent.publishing.validators import validate_future
 from sitecontent.roles import can_publish, require_change
 from sitecontent.signals import content_published
@@ -81,10 +81,15 @@ def pending_draft(item) -> Revision | None:
     return newest if newest is not None and newest.is_draft else None
 
 
-def revision_create(*, item, user, data=None, applied=True) -> Revision:
-    """Keep a revision of ``item``: what it now holds, or (``applied=False``) a draft."""
+_LOOK_UP = object()
+
+
+def revision_create(*, item, user, data=None, applied=True, previous=_LOOK_UP) -> Revision:
+    """Keep a revision of ``item``: what it now holds, or (``applied=False``) a draft.
+    ``previous``: the newest revision, when the caller has read it already (None: none)."""
     data = normalized(type(item), snapshot(item) if data is None else data)
-    previous = latest(item)
+    if previous is _LOOK_UP:
+        previous = latest(item)
     changed = [
         n for n in item.REVISION_FIELDS if previous is None or previous.data.get(n) != data[n]
     ]
@@ -95,6 +100,37 @@ def revision_create(*, item, user, data=None, applied=True) -> Revision:
         created_by=user,
         applied_at=timezone.now() if applied else None,
     )
+
+
+def first_revision_ensure(stored) -> Revision:
+    """The newest revision of ``stored`` (an item as the database holds it), keeping its
+    current content as an applied revision first if it has none: content made before
+    revisions existed, or by code that skipped them, can then always be restored to what
+    it was before the change about to be made. Its author is unknown (``created_by``
+    empty); migration 0015_audit did the same for the content that existed then."""
+    newest = latest(stored)
+    if newest is None:
+        newest = revision_create(item=stored, user=None, previous=None)
+    return newest
+
+
+@transaction.atomic
+def revision_save_draft(*, item, user, data: dict) -> Revision:
+    """Keep ``data`` (what a form holds) as a draft of changes to ``item``, leaving the
+    item as it is. The version stored is kept first if the item has no revision yet, so
+    what was there before the draft can be restored."""
+    stored = type(item).objects.get(pk=item.pk)
+    require_change(user, stored)
+    previous = first_revision_ensure(stored)
+    draft = revision_create(item=stored, user=user, data=data, applied=False, previous=previous)
+    AuditEvent.objects.record(
+        AuditEvent.Action.DRAFT,
+        user=user,
+        item=stored,
+        revision=draft.pk,
+        changed=draft.changed_fields,
+    )
+    return draft
 
 
 def overlay(item, data: dict):
@@ -113,7 +149,7 @@ def overlay(item, data: dict):
     return item
 
 
-def _revision_apply(revision: Revision, user) -> None:
+def _revision_apply(revision: Revision, user):
     """Put ``revision``'s content into its item and mark it applied (callers check who
     may). Applying never changes whether the item is published (publication fields are
     not revision fields), so a live item's change is a new public version."""
@@ -134,6 +170,7 @@ def _revision_apply(revision: Revision, user) -> None:
     revision.save(update_fields=["applied_at", "approved_by"])
     if item.is_live():
         content_published.send(sender=type(item), instance=item)
+    return item
 
 
 def _require_publisher(user, revision):
@@ -147,7 +184,8 @@ def revision_publish(*, revision: Revision, user) -> Revision:
     _require_publisher(user, revision)
     if not revision.is_draft:
         raise ValidationError(_("This revision is already applied."))
-    _revision_apply(revision, user)
+    item = _revision_apply(revision, user)
+    AuditEvent.objects.record(AuditEvent.Action.PUBLISH, user=user, item=item, revision=revision.pk)
     return revision
 
 
@@ -160,6 +198,13 @@ def revision_schedule(*, revision: Revision, user, at: datetime) -> Revision:
     validate_future(at, field="go_live_at")
     revision.go_live_at, revision.approved_by = at, user
     revision.save(update_fields=["go_live_at", "approved_by"])
+    AuditEvent.objects.record(
+        AuditEvent.Action.SCHEDULE,
+        user=user,
+        item=revision.item,
+        revision=revision.pk,
+        at=at.isoformat(),
+    )
     return revision
 
 
@@ -195,8 +240,38 @@ def revision_restore(*, revision: Revision, user) -> Revision:
     require_change(user, item)
     restored = revision_create(item=item, user=user, data=dict(revision.data), applied=False)
     if not saves_as_draft(user=user, item=item):
-        _revision_apply(restored, user)
+        item = _revision_apply(restored, user)
+    AuditEvent.objects.record(
+        AuditEvent.Action.RESTORE,
+        user=user,
+        item=item,
+        revision=revision.pk,
+        restored_as=restored.pk,
+        live=not restored.is_draft,
+    )
     return restored
+
+
+def restore_outcome(*, revision: Revision, user) -> dict:
+    """What restoring ``revision`` would do, for the confirmation asked before it:
+    whether the content goes into the item now (``applied``; ``live`` if the public site
+    shows it; ``goes_live_at`` if it is scheduled) or waits as a draft for a publisher,
+    and the fields that would change from what the item holds now (FieldChange list)."""
+    item = revision.item
+    current = Revision(
+        content_type_id=revision.content_type_id,
+        object_id=revision.object_id,
+        data=normalized(type(item), snapshot(item)),
+    )
+    applied = not saves_as_draft(user=user, item=item)
+    # Approved but before its go-live time: what is restored goes live then.
+    scheduled = item.is_published and item.publish_at and item.publish_at > timezone.now()
+    return {
+        "applied": applied,
+        "live": applied and item.is_live(),
+        "goes_live_at": item.publish_at if applied and scheduled else None,
+        "changes": compare(current, revision),
+    }
 
 
 def revisions_apply_due(*, now: datetime) -> int:
@@ -211,7 +286,14 @@ def revisions_apply_due(*, now: datetime) -> int:
         for revision in due:
             try:
                 with transaction.atomic():
-                    _revision_apply(revision, revision.approved_by)
+                    item = _revision_apply(revision, revision.approved_by)
+                    # The clock did it; who approved it is its own record (SCHEDULE).
+                    AuditEvent.objects.record(
+                        AuditEvent.Action.PUBLISH,
+                        item=item,
+                        by="schedule",
+                        revision=revision.pk,
+                    )
             except ValidationError as exc:
                 logger.error("Scheduled revision %s not applied: %s", revision.pk, exc.messages)
                 Revision.objects.filter(pk=revision.pk).update(go_live_at=None)

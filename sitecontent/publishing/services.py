@@ -2,6 +2,9 @@
 unpublishing, saving and deleting. Admin actions and commands call these; each checks
 who may (sitecontent.roles) so a forged POST or a command meets the same rule.
 
+Each records what it did in the audit log (sitecontent.models.AuditEvent), once, so the
+admin, the API, tasks and commands leave the same trail.
+
 They announce what the public site sees (sitecontent.signals): content_published when a
 version of an item goes live, content_unpublished when it leaves the site. Scheduling
 an item that is not live sends nothing: the minute tick sends content_published when
@@ -17,8 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sitecontent import roles
-from sitecontent.models import Publishable, Revision
-from sitecontent.publishing.revisions import draft_rule, revision_create
+from sitecontent.models import AuditEvent, Publishable, Revision, Status
+from sitecontent.publishing.revisions import draft_rule, first_revision_ensure, revision_create
 from sitecontent.publishing.validators import validate_future
 from sitecontent.signals import content_published, content_unpublished
 
@@ -55,6 +58,7 @@ def content_publish(*, item: Publishable, user) -> Publishable:
     if item.unpublish_at is not None and item.unpublish_at <= now:
         item.unpublish_at = None
     _save(item)
+    AuditEvent.objects.record(AuditEvent.Action.PUBLISH, user=user, item=item)
     content_published.send(sender=type(item), instance=item)
     return item
 
@@ -72,6 +76,9 @@ def content_schedule(*, item: Publishable, user, publish_at: datetime) -> Publis
     item.is_published = True
     item.publish_at = publish_at
     _save(item)
+    AuditEvent.objects.record(
+        AuditEvent.Action.SCHEDULE, user=user, item=item, at=publish_at.isoformat()
+    )
     _announce(item, was_live=was_live)
     return item
 
@@ -83,6 +90,7 @@ def content_unpublish(*, item: Publishable, user) -> Publishable:
     was_live = item.is_live()
     item.is_published = False
     _save(item)
+    AuditEvent.objects.record(AuditEvent.Action.UNPUBLISH, user=user, item=item)
     _announce(item, was_live=was_live)
     return item
 
@@ -94,7 +102,7 @@ def content_publication_update(*, item: Publishable, user, changes: dict) -> Pub
     publisher, whose draft keeps the content but whose new times apply at once."""
     _require_publish_permission(user, item)
     stored = type(item).objects.get(pk=item.pk)
-    was_live = stored.is_live()
+    was_live, was_published = stored.is_live(), stored.is_published
     for name, value in changes.items():
         if name not in stored.PUBLICATION_FIELDS:
             raise ValueError(f"{name} is not a publication field")
@@ -103,8 +111,25 @@ def content_publication_update(*, item: Publishable, user, changes: dict) -> Pub
     # Approving with no go-live time means "from now on": cleaning set publish_at.
     defaulted = ["publish_at"] if "is_published" in changes else []
     stored.save(update_fields={*changes, *defaulted, "updated_at"})
+    AuditEvent.objects.record(
+        _publication_action(stored, was_live=was_live, was_published=was_published),
+        user=user,
+        item=stored,
+        fields=sorted(changes),
+    )
     _announce(stored, was_live=was_live)
     return stored
+
+
+def _publication_action(item: Publishable, *, was_live: bool, was_published: bool):
+    """How the audit log names a change of publication times: what it did to the item."""
+    if was_published and not item.is_published:
+        return AuditEvent.Action.UNPUBLISH
+    if item.is_live() and not was_live:
+        return AuditEvent.Action.PUBLISH
+    if item.status == Status.SCHEDULED:
+        return AuditEvent.Action.SCHEDULE
+    return AuditEvent.Action.EDIT
 
 
 @transaction.atomic
@@ -121,14 +146,19 @@ def content_save(
     item approved for the public site. A save that changes what the public site shows
     (a publisher's save of a live item, or one putting it live or taking it off) is
     announced like publishing.
+
+    An item with no revision yet (made before revisions, or by code that skipped them)
+    first gets one of its stored content, so its original can be restored.
     """
     model = type(item)
-    if item.pk is None:
+    created = item.pk is None
+    if created:
         if not user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}"):
             raise PermissionDenied(
                 _("You may not add %(kind)s.") % {"kind": model._meta.verbose_name_plural}
             )
         was_live = was_published = False
+        previous = None
     else:
         stored = model.objects.get(pk=item.pk)
         roles.require_change(user, stored)
@@ -137,10 +167,21 @@ def content_save(
         item.is_published and not roles.can_publish(user, model)
     ):
         raise PermissionDenied(_("Only publishers can put changes live; save a draft."))
+    if not created:
+        # Before the save: ``stored`` is the version about to be replaced.
+        previous = first_revision_ensure(stored)
     item.save()
     if save_relations is not None:
         save_relations()
-    revision = revision_create(item=item, user=user)
+    revision = revision_create(item=item, user=user, previous=previous)
+    AuditEvent.objects.record(
+        AuditEvent.Action.CREATE if created else AuditEvent.Action.EDIT,
+        user=user,
+        item=item,
+        revision=revision.pk,
+        changed=revision.changed_fields,
+        live=item.is_live(),
+    )
     _announce(item, was_live=was_live)
     return revision
 
@@ -157,4 +198,6 @@ def content_delete(*, item: Publishable, user) -> None:
         # Sent before the row goes, while the item still has its links (tags, parent):
         # listeners see what the public site showed. Nothing leaves the CDN before commit.
         content_unpublished.send(sender=type(item), instance=item)
+    # Before the row goes: the record keeps its title and id (AuditEvent has no link).
+    AuditEvent.objects.record(AuditEvent.Action.DELETE, user=user, item=item)
     item.delete()

@@ -19,7 +19,7 @@ from django.utils import timezone
 from cms.cdn import collapse_paths
 from sitecontent.caching.paths import paths_for_item
 from sitecontent.media.services import image_renditions_retry_stale
-from sitecontent.models import Article, ContentTransition, Page, SchedulerState
+from sitecontent.models import Article, AuditEvent, ContentTransition, Page, SchedulerState
 from sitecontent.publishing.revisions import revisions_apply_due
 from sitecontent.signals import content_published, content_unpublished
 
@@ -87,11 +87,14 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
             if created:
                 paths |= item_paths
                 count += 1
-                announce = (
-                    content_published
-                    if kind == ContentTransition.Kind.WENT_LIVE
-                    else content_unpublished
+                went_live = kind == ContentTransition.Kind.WENT_LIVE
+                AuditEvent.objects.record(
+                    AuditEvent.Action.PUBLISH if went_live else AuditEvent.Action.UNPUBLISH,
+                    item=item,
+                    by="schedule",
+                    at=at.isoformat(),
                 )
+                announce = content_published if went_live else content_unpublished
                 announce.send(sender=type(item), instance=item)
         # Scheduled changes to live items (approved draft revisions) go in now; saving
         # them purges what showed the item.

@@ -1,7 +1,8 @@
 """The editorial journey in Chromium: an Editor writes an article with rich text and an
 image from the library and saves a draft; a reviewer opens its preview link; a
 Publisher schedules it; the clock passes its time and visitors see it; a revision is
-restored. No Content Security Policy violation anywhere along the way."""
+restored, after a confirmation saying it goes live. No Content Security Policy violation
+anywhere along the way."""
 
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from sitecontent.models import Article, Status
-from tests.browser.conftest import save_screenshot, sign_in
+from tests.browser.conftest import assert_accessible, save_screenshot, sign_in
 from tests.factories import CategoryFactory, ImageFactory, editor, publisher
 from tests.media_corpus import valid_jpeg
 
@@ -144,7 +145,13 @@ def test_write_preview_schedule_go_live_and_restore(
         assert visitor.locator("h1").inner_text() == "Harbour diaries, revised"
         pat.goto(f"{url}/admin/sitecontent/article/{article.pk}/revisions/")
         save_screenshot(pat, "journey-5-revisions")
-        pat.get_by_role("button", name="Restore this version").last.click()
+        # Restoring asks first, saying it goes live and what changes.
+        pat.get_by_role("link", name="Restore this version…").last.click()
+        expect(pat.locator(".restore-outcome")).to_contain_text("These changes will go live now")
+        expect(pat.locator('tr[data-field="title"]')).to_contain_text("Harbour diaries, revised")
+        assert_accessible(pat, "restore confirmation")
+        save_screenshot(pat, "journey-5b-restore-confirmation")
+        pat.get_by_role("button", name="Yes, restore and put live").click()
         expect(pat.locator(".messagelist")).to_contain_text("Restored; the changes are live.")
         visitor.goto(f"{url}/articles/harbour-diaries/")
         visitor.reload()

@@ -10,7 +10,7 @@ import pytest
 import requests
 from django.utils import timezone
 
-from sitecontent.models import Document, Image, Upload
+from sitecontent.models import AuditEvent, Document, Image, Upload
 from tests.factories import UserFactory, editor
 from tests.media_corpus import HOSTILE, valid_jpeg, valid_pdf, valid_png
 
@@ -108,6 +108,8 @@ def test_uploaded_image_is_accepted_with_renditions_beside_it(editor_client, s3_
         1000,
     )
     assert image.uploaded_by == editor_client.user
+    (created,) = AuditEvent.objects.for_item(image)  # the audit log's record of it
+    assert (created.action, created.actor) == (AuditEvent.Action.CREATE, editor_client.user)
     assert image.file.name.startswith("images/")
     assert image.file.name.endswith("/holiday-photo.jpg")
     assert s3_media.keys("uploads/") == []

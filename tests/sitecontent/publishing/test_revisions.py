@@ -219,10 +219,90 @@ def test_restoring_an_old_revision(pat, eda):
     assert len(listing.context["revisions"]) == 4
 
 
-def test_restore_needs_a_post(pat):
-    article = ArticleFactory()
+def test_restore_asks_first_and_its_get_changes_nothing(pat):
+    article = ArticleFactory(title="Version one")
     first = revisions.revision_create(item=article, user=pat.user)
-    assert pat.get(f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/").status_code == 405
+    pat.post(change_url(article), article_form_for(article, title="Version two"))
+    listing = pat.get(f"{ARTICLES}{article.pk}/revisions/").content.decode()
+    confirm_url = f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/"
+    assert f'href="{confirm_url}"' in listing  # the button leads to the question
+    count = Revision.objects.count()
+    response = pat.get(confirm_url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "These changes will go live now" in html
+    assert response.context["live"] is True
+    assert [c.name for c in response.context["changes"]] == ["title"]
+    assert '<tr data-field="title">' in html
+    assert 'method="post"' in html
+    assert "csrfmiddlewaretoken" in html
+    article.refresh_from_db()
+    assert article.title == "Version two"
+    assert Revision.objects.count() == count
+    pat.post(confirm_url)
+    article.refresh_from_db()
+    assert article.title == "Version one"
+
+
+def test_an_editors_restore_confirmation_says_it_stays_a_draft(pat, eda):
+    article = ArticleFactory(title="Version one", author=eda.user)
+    first = revisions.revision_create(item=article, user=pat.user)
+    pat.post(change_url(article), article_form_for(article, title="Version two"))
+    response = eda.get(f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/")
+    assert response.status_code == 200
+    assert response.context["applied"] is False
+    html = response.content.decode()
+    assert "kept as a draft for a publisher" in html
+    assert "go live now" not in html
+
+
+def test_restoring_into_an_unpublished_item_says_nothing_goes_live(pat):
+    article = ArticleFactory(title="Version one", is_published=False)
+    first = revisions.revision_create(item=article, user=pat.user)
+    pat.post(change_url(article), article_form_for(article, title="Version two"))
+    response = pat.get(f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/")
+    assert (response.context["applied"], response.context["live"]) == (True, False)
+    assert "nothing changes there" in response.content.decode()
+
+
+def test_restoring_into_a_scheduled_item_says_when_it_goes_live(pat):
+    go_live = (timezone.now() + timedelta(days=2)).replace(microsecond=0)
+    article = ArticleFactory(title="Version one", publish_at=go_live)
+    first = revisions.revision_create(item=article, user=pat.user)
+    pat.post(change_url(article), article_form_for(article, title="Version two"))
+    response = pat.get(f"{ARTICLES}{article.pk}/revisions/{first.pk}/restore/")
+    assert response.context["goes_live_at"] == go_live
+    html = response.content.decode()
+    assert "will be live from its go-live time" in html
+    assert timezone.localtime(go_live).strftime("%Y-%m-%d %H:%M") in html
+
+
+def test_a_save_of_an_item_without_revisions_keeps_the_original_first(pat):
+    article = ArticleFactory(title="The original")  # made without a revision
+    assert not Revision.objects.for_item(article).exists()
+    pat.post(change_url(article), article_form_for(article, title="Rewritten"))
+    newest, original = Revision.objects.for_item(article)
+    assert original.data["title"] == "The original"
+    assert original.created_by is None
+    assert not original.is_draft
+    assert newest.data["title"] == "Rewritten"
+    assert newest.changed_fields == ["title"]
+    pat.post(f"{ARTICLES}{article.pk}/revisions/{original.pk}/restore/")
+    article.refresh_from_db()
+    assert article.title == "The original"
+    # A later save needs nothing more kept first.
+    pat.post(change_url(article), article_form_for(article, title="Third"))
+    assert Revision.objects.for_item(article).filter(created_by=None).count() == 1
+
+
+def test_a_draft_of_an_item_without_revisions_keeps_the_original_first(eda):
+    article = ArticleFactory(title="The original", author=eda.user)  # live, no revision
+    eda.post(change_url(article), article_form_for(article, title="Draft", _savedraft="1"))
+    draft, original = Revision.objects.for_item(article)
+    assert draft.is_draft
+    assert draft.data["title"] == "Draft"
+    assert not original.is_draft
+    assert original.data["title"] == "The original"
 
 
 @pytest.mark.parametrize(
