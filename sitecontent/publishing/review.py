@@ -262,11 +262,14 @@ def comparison(review: ReviewRequest) -> Comparison:
     revision = under_review(item)
     if revision is None:
         return Comparison(live=item.is_live(), revision=None, changes=[])
-    ct = ContentType.objects.get_for_model(item)
+    if item.is_published:
+        shown = revisions.snapshot(item)
+    else:
+        # Nothing is public: every field of the submission is new to readers.
+        fields = [item._meta.get_field(name) for name in item.REVISION_FIELDS]
+        shown = {field.name: [] if field.many_to_many else None for field in fields}
     current = Revision(
-        content_type=ct,
-        object_id=item.pk,
-        data=revisions.snapshot(item) if item.is_published else {},
+        content_type=ContentType.objects.get_for_model(item), object_id=item.pk, data=shown
     )
     return Comparison(
         live=item.is_published, revision=revision, changes=revisions.compare(current, revision)
