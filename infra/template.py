@@ -64,6 +64,7 @@ from troposphere import (
     route53,
     s3,
     secretsmanager,
+    ses,
     sns,
     sqs,
 )
@@ -179,6 +180,7 @@ def role_inputs(stage) -> iam_policy.StageInputs:
         dead_letter_queue="${DeadLetterQueue.Arn}",
         purge_function=names.purge_function,
         xray=settings.xray,
+        mail_from=settings.mail_from or "",
         placeholders=True,
     )
 
@@ -1060,6 +1062,13 @@ def build(stage) -> Template:
             ],
         )
     )
+
+    # --- Email -----------------------------------------------------------------------
+    # The sender of the review notifications (settings DEFAULT_FROM_EMAIL, set by make
+    # deploy from the same mail_from): SES mails the address a link that verifies it; until
+    # then sends fail as failed task runs. The role may send as this identity only.
+    if settings.mail_from:
+        t.add_resource(ses.EmailIdentity("MailFromIdentity", EmailIdentity=settings.mail_from))
 
     # --- Alarms ----------------------------------------------------------------------
     t.add_resource(sns.Topic("AlarmTopic", TopicName=names.alarm_topic))

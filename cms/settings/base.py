@@ -233,9 +233,7 @@ CDN = {"BACKEND": "cms.cdn.RecordingBackend"}
 # Locally messages are printed to the console; production sends through Amazon SES.
 MAILERS = {
     "default": {
-        "BACKEND": env(
-            "MAILER_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-        )
+        "BACKEND": env("MAILER_BACKEND", default="django.core.mail.backends.console.EmailBackend")
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cms@localhost")

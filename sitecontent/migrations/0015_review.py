@@ -2,44 +2,138 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import sitecontent.models.fields
 from django.conf import settings
 from django.db import migrations, models
 
+import sitecontent.models.fields
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('sitecontent', '0014_audit_log'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("sitecontent", "0014_audit_log"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReviewRequest',
+            name="ReviewRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('object_id', models.PositiveBigIntegerField()),
-                ('round', models.PositiveSmallIntegerField(default=1, help_text='1 for the first submission, 2 for the next, and so on.')),
-                ('state', models.CharField(choices=[('pending', 'awaiting review'), ('changes_requested', 'changes requested'), ('approved', 'approved')], default='pending', max_length=20)),
-                ('message', sitecontent.models.fields.PlainTextField(blank=True, help_text='What the Editor asks the reviewer.')),
-                ('submitted_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('comment', sitecontent.models.fields.PlainTextField(blank=True, help_text="The reviewer's comment.")),
-                ('go_live_at', models.DateTimeField(blank=True, help_text='Approved to go live at this time (empty: at once).', null=True)),
-                ('reviewers_notified_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('submitter_notified_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='contenttypes.contenttype')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('revision', models.ForeignKey(blank=True, help_text='The version submitted.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sitecontent.revision')),
-                ('submitted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("object_id", models.PositiveBigIntegerField()),
+                (
+                    "round",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="1 for the first submission, 2 for the next, and so on.",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "awaiting review"),
+                            ("changes_requested", "changes requested"),
+                            ("approved", "approved"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "message",
+                    sitecontent.models.fields.PlainTextField(
+                        blank=True, help_text="What the Editor asks the reviewer."
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "comment",
+                    sitecontent.models.fields.PlainTextField(
+                        blank=True, help_text="The reviewer's comment."
+                    ),
+                ),
+                (
+                    "go_live_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Approved to go live at this time (empty: at once).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "reviewers_notified_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "submitter_notified_at",
+                    models.DateTimeField(blank=True, editable=False, null=True),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="contenttypes.contenttype"
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The version submitted.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sitecontent.revision",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review',
-                'verbose_name_plural': 'reviews',
-                'ordering': ['-submitted_at', '-id'],
-                'indexes': [models.Index(fields=['state', '-submitted_at'], name='sitecontent_state_96db2a_idx')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state', 'pending')), fields=('content_type', 'object_id'), name='sitecontent_review_one_pending_per_item'), models.UniqueConstraint(fields=('content_type', 'object_id', 'round'), name='sitecontent_review_round_unique')],
+                "verbose_name": "review",
+                "verbose_name_plural": "reviews",
+                "ordering": ["-submitted_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["state", "-submitted_at"], name="sitecontent_state_96db2a_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state", "pending")),
+                        fields=("content_type", "object_id"),
+                        name="sitecontent_review_one_pending_per_item",
+                    ),
+                    models.UniqueConstraint(
+                        fields=("content_type", "object_id", "round"),
+                        name="sitecontent_review_round_unique",
+                    ),
+                ],
             },
         ),
     ]

@@ -42,9 +42,13 @@ def reviewers_for(review: ReviewRequest) -> list[str]:
     """The addresses of everyone who may decide on ``review``, except its submitter."""
     model = review.content_type.model_class()
     perm = f"{model._meta.app_label}.publish_{model._meta.model_name}"
-    users = get_user_model().objects.with_perm(
-        perm, is_active=True, backend="django.contrib.auth.backends.ModelBackend"
-    ).filter(is_staff=True)
+    users = (
+        get_user_model()
+        .objects.with_perm(
+            perm, is_active=True, backend="django.contrib.auth.backends.ModelBackend"
+        )
+        .filter(is_staff=True)
+    )
     addresses = {
         user.email
         for user in users.exclude(email="").exclude(pk=review.submitted_by_id)

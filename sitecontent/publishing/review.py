@@ -242,9 +242,7 @@ def submissions_of(*, user, limit: int = 10) -> list[ReviewRequest]:
 
 def history(item: Publishable) -> list[ReviewRequest]:
     """Every round of ``item``'s review, newest first."""
-    return list(
-        ReviewRequest.objects.for_item(item).select_related("submitted_by", "decided_by")
-    )
+    return list(ReviewRequest.objects.for_item(item).select_related("submitted_by", "decided_by"))
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,9 @@ NOT_FOR_PAGES = (
     "pypdf",
     # The minute tick runs on its cron event, never for a request.
     "sitecontent.publishing.tick",
+    # Review email: the SES backend loads in the task that sends (Django's mailers import
+    # their backend when a message goes out).
+    "django_ses",
 )
 NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
 # In production also: the task framework and its records (pages enqueue nothing; a save

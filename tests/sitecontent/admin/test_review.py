@@ -27,9 +27,7 @@ def pat(publisher_client):
 
 @pytest.fixture
 def article(eda):
-    item = ArticleFactory(
-        title="Harbour", author=eda.user, is_published=False, publish_at=None
-    )
+    item = ArticleFactory(title="Harbour", author=eda.user, is_published=False, publish_at=None)
     revisions.revision_create(item=item, user=eda.user)
     return item
 
@@ -77,7 +75,8 @@ def test_the_review_screen_sets_the_draft_beside_what_is_live(eda, pat):
     html = pat.get(review_url(live, submitted)).content.decode()
     assert "The submission beside what is published" in html
     assert '<tr data-field="title">' in html
-    assert "<del>Live</del>" in html and "<ins>Draft</ins>" in html
+    assert "<del>Live</del>" in html
+    assert "<ins>Draft</ins>" in html
     assert f'name="seen_revision" value="{draft.pk}"' in html
     assert 'value="Request changes"' in html
 
@@ -91,7 +90,8 @@ def test_requesting_changes_from_the_review_screen(eda, pat, article):
     submitted.refresh_from_db()
     assert submitted.state == ReviewRequest.State.CHANGES_REQUESTED
     html = eda.get(f"{ARTICLES}{article.pk}/change/").content.decode()
-    assert "Changes requested" in html and "Cite it." in html
+    assert "Changes requested" in html
+    assert "Cite it." in html
     assert 'value="Submit again for review"' in html
 
 
@@ -134,11 +134,13 @@ def test_the_dashboard_shows_publishers_what_awaits_and_editors_their_submission
     review.review_submit(item=article, user=eda.user, message="Quote checked")
     html = pat.get("/admin/").content.decode()
     assert 'id="awaiting-review"' in html
-    assert "Harbour" in html and "Quote checked" in html
+    assert "Harbour" in html
+    assert "Quote checked" in html
     assert str(eda.user) in html
     mine = eda.get("/admin/").content.decode()
     assert 'id="awaiting-review"' not in mine
-    assert 'id="your-submissions"' in mine and "Awaiting review" in mine
+    assert 'id="your-submissions"' in mine
+    assert "Awaiting review" in mine
 
 
 def test_the_dashboards_queries_do_not_grow_with_the_submissions(eda, pat):

@@ -56,7 +56,7 @@ def submission_setup():
 def test_a_submission_is_emailed_to_the_publishers_through_ses(
     ses, submission_setup, django_capture_on_commit_callbacks
 ):
-    eda, pat, article = submission_setup
+    eda, _pat, article = submission_setup
     ses.verify_email_identity(EmailAddress=SENDER)
     with django_capture_on_commit_callbacks(execute=True):
         review.review_submit(item=article, user=eda, message="Check the caption")
@@ -82,7 +82,8 @@ def test_a_refused_send_is_a_failed_run_that_a_retry_sends(
         )
     assert response.status_code == 302  # the editor's request is not held up
     submitted = ReviewRequest.objects.get()
-    assert submitted.is_pending and submitted.reviewers_notified_at is None
+    assert submitted.is_pending
+    assert submitted.reviewers_notified_at is None
     failed = TaskRun.objects.get(task_path=TASK)
     assert failed.status == "FAILED"
     assert "MessageRejected" in failed.error

@@ -177,7 +177,7 @@ def test_approving_changes_to_a_live_item_puts_the_draft_live(eda, pat):
 
 
 def test_changes_approved_for_a_time_go_live_with_the_tick(eda, pat):
-    article, draft = live_with_draft(eda)
+    article, _draft = live_with_draft(eda)
     at = timezone.now() + timedelta(minutes=30)
     submitted = review.review_submit(item=article, user=eda)
     review.review_approve(review=submitted, user=pat, at=at)
@@ -218,7 +218,8 @@ def test_the_comparison_sets_the_draft_beside_what_is_live(eda):
     article, draft = live_with_draft(eda, title="Brand new title")
     submitted = review.review_submit(item=article, user=eda)
     compared = review.comparison(submitted)
-    assert compared.live and compared.revision == draft
+    assert compared.live
+    assert compared.revision == draft
     [change] = compared.changes
     assert (change.name, change.before, change.after) == ("title", "Live title", "Brand new title")
 
