@@ -831,6 +831,10 @@ def build(stage) -> Template:
     if settings.xray:
         # Lambda's X-Ray daemon sends segments from inside the function's network.
         interface_endpoints.append(("XRayEndpoint", "xray"))
+    if settings.mail_from:
+        # The SES API (django-ses) from inside the function's network: SES has offered
+        # interface endpoints for its API, not only SMTP, since December 2025.
+        interface_endpoints.append(("EmailEndpoint", "email"))
     for logical, service in interface_endpoints:
         t.add_resource(
             ec2.VPCEndpoint(

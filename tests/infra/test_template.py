@@ -576,8 +576,17 @@ def test_a_stage_with_a_sender_makes_its_ses_identity_and_may_send_only_as_it():
         {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
                     "newsroom@example.com"}
     ]  # fmt: skip
-    # A stage without one (every checked-in stage so far) has neither.
+    # The function reaches SES's API through an endpoint in its VPC (it has no other way
+    # out), with private DNS so django-ses's default email.<region> host resolves to it.
+    [email] = [
+        e["Properties"]
+        for e in of_type(body, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"]["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.email"}
+    ]
+    assert (email["VpcEndpointType"], email["PrivateDnsEnabled"]) == ("Interface", True)
+    # A stage without one (every checked-in stage so far) has none of it.
     assert not of_type(PLAIN["staging"], "AWS::SES::EmailIdentity")
+    assert ".email" not in json.dumps(of_type(PLAIN["staging"], "AWS::EC2::VPCEndpoint"))
     assert "ses:" not in json.dumps(PLAIN["staging"]["Resources"]["FunctionRole"])
 
 
