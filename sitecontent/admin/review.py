@@ -9,7 +9,7 @@ user may see the item, and call the services (which check permissions again).
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -79,7 +79,9 @@ class ReviewAdminMixin:
 
     def _item(self, request, object_id):
         obj = super().get_object(request, object_id)
-        if obj is None or not self.has_view_permission(request, obj):
+        if obj is None:
+            raise Http404
+        if not self.has_view_permission(request, obj):
             raise PermissionDenied
         return obj
 
@@ -178,6 +180,7 @@ class ReviewAdminMixin:
                 review_current=current,
                 review_rounds=rounds,
                 review_can_submit=can_submit,
+                review_nothing_to_review=stored.is_published and target is None,
                 review_can_decide=roles.can_publish(request.user, self.model),
                 review_submit_form=SubmitForm(),
             )

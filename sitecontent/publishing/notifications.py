@@ -99,7 +99,8 @@ def review_notify(*, review_id: int, event: str) -> int:
     mark = "reviewers_notified_at" if event == SUBMITTED else "submitter_notified_at"
     with transaction.atomic():
         review = (
-            ReviewRequest.objects.select_for_update()
+            # Only the review's row: PostgreSQL locks no nullable side of a join.
+            ReviewRequest.objects.select_for_update(of=("self",))
             .select_related("submitted_by", "decided_by", "content_type")
             .filter(pk=review_id)
             .first()
