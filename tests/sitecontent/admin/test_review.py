@@ -163,3 +163,16 @@ def test_the_dashboards_queries_do_not_grow_with_the_submissions(eda, pat):
     for _ in range(4):
         submit()
     assert dashboard_queries() == one
+
+
+def test_changes_published_meanwhile_leave_nothing_to_review_and_approving_closes_it(eda, pat):
+    live = ArticleFactory(title="Live title", author=eda.user)
+    data = {**revisions.snapshot(live), "title": "Draft title"}
+    draft = revisions.revision_create(item=live, user=eda.user, data=data, applied=False)
+    submitted = review.review_submit(item=live, user=eda.user)
+    revisions.revision_publish(revision=draft, user=pat.user)  # the draft banner's button
+    html = pat.get(review_url(live, submitted)).content.decode()
+    assert "nothing is left to review" in html
+    pat.post(review_url(live, submitted), {"decision": "approve"})
+    submitted.refresh_from_db()
+    assert submitted.state == ReviewRequest.State.APPROVED
