@@ -81,6 +81,10 @@ CHECKS = {
         r"^arn:aws(?:-[a-z]+)*:sqs:[a-z]{2}(?:-[a-z]+)+-\d:\d{12}:[A-Za-z0-9_-]{1,80}$"
     ),
     "purge_function": re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$"),
+    # An address, never a pattern: the SES identity's ARN ends with it.
+    "mail_from": re.compile(
+        r"^[A-Za-z0-9._%+-]+@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}$"
+    ),
 }
 # A CloudFormation Fn::Sub placeholder standing for a whole value: ${AWS::Region},
 # ${MediaBucket}, ${Database.MasterUserSecret.SecretArn}. No "*" or "?" can be in one.
@@ -111,6 +115,8 @@ class StageInputs:
     dead_letter_queue: str = ""
     # The relay function that sends CloudFront invalidations from outside the VPC.
     purge_function: str = ""
+    # The verified SES identity (an email address) the site's email is sent as.
+    mail_from: str = ""
     # Values may be CloudFormation placeholders (the stack's template renders the policy).
     placeholders: bool = False
     # What the stage needs but no source has supplied yet (set by from_zappa_settings).
@@ -209,6 +215,8 @@ def from_zappa_settings(stage: str, config: dict) -> dict:
     }
     if env.get("CLOUDFRONT_DISTRIBUTION_ID"):
         found["distribution_id"] = env["CLOUDFRONT_DISTRIBUTION_ID"]
+    if env.get("DEFAULT_FROM_EMAIL"):
+        found["mail_from"] = env["DEFAULT_FROM_EMAIL"]
     return found
 
 
@@ -253,6 +261,9 @@ def arns(inputs: StageInputs) -> dict[str, list[str]]:
         "dead_letter_queue": [inputs.dead_letter_queue] if inputs.dead_letter_queue else [],
         "purge_function": [f"arn:{p}:lambda:{region}:{account}:function:{inputs.purge_function}"]
         if inputs.purge_function
+        else [],
+        "mail_identity": [f"arn:{p}:ses:{region}:{account}:identity/{inputs.mail_from}"]
+        if inputs.mail_from
         else [],
     }
 
@@ -330,6 +341,17 @@ def render(inputs: StageInputs) -> dict:
                     "sqs:GetQueueAttributes",
                 ],
                 "Resource": own["dead_letter_queue"],
+            }
+        )
+    if inputs.mail_from:
+        # Review notifications (django-ses sends raw messages; SendEmail for a backend
+        # that does not), only as the stage's own sender identity.
+        statements.append(
+            {
+                "Sid": "SendAsOwnSender",
+                "Effect": "Allow",
+                "Action": ["ses:SendRawEmail", "ses:SendEmail"],
+                "Resource": own["mail_identity"],
             }
         )
     if inputs.secret_arns:

@@ -352,6 +352,7 @@ DERIVED_VARIABLES = (
     "CDN_BACKEND",
     "PUBLISHING_TICK_MARKER",
     "CONN_MAX_AGE",
+    "DEFAULT_FROM_EMAIL",
 )
 # "${OutputKey}" in an event source's ARN (zappa_settings.json): the deploy writes the
 # stage's output there, so the committed file names no stage's bucket or queue.
@@ -387,9 +388,13 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
         "PUBLISHING_TICK_MARKER": "s3",
     }
     try:
-        database = infra_config.load(stage).database
+        stage_config = infra_config.load(stage)
     except infra_config.ConfigError as exc:
         raise BuildError(str(exc)) from exc
+    database = stage_config.database
+    if stage_config.mail_from:
+        # The sender the stack made an SES identity of, and the role may send as.
+        from_stack["DEFAULT_FROM_EMAIL"] = stage_config.mail_from
     if database == "aurora-serverless":
         # Aurora pauses only when nothing is connected: close after each request.
         from_stack["CONN_MAX_AGE"] = "0"

@@ -12,6 +12,10 @@ stages.json, one entry per stage of zappa_settings.json:
 - ``domain``: the site's host name, or null to serve the stage at its CloudFront domain;
   ``hosted_zone``: the Route 53 zone holding ``domain`` (null: looked up at apply time);
 - ``alarm_email``: an address the alarm topic mails (null: subscribe yourself);
+- ``mail_from`` (optional): the address the site's email (review notifications) comes
+  from; the stack makes it an SES identity (AWS sends it a link to confirm) and lets the
+  function send as it alone; make deploy sets DEFAULT_FROM_EMAIL to it (null: no email
+  is sent, and each notification's task run fails, visibly, until one is set);
 - ``keep_data``: true keeps the media bucket and the database (with a final snapshot)
   when the stack is deleted or a change would replace them;
 - ``release`` (optional): how a deploy moves traffic to a new version (infra.release):
@@ -77,7 +81,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9]+\.[a-z0-9]+$")
 
 STAGE_KEYS = {"database", "aurora", "rds_proxy", "domain", "hosted_zone", "alarm_email",
-              "keep_data", "release"}  # fmt: skip
+              "keep_data", "release", "mail_from"}  # fmt: skip
 RELEASE_KEYS = {"steps", "step_seconds"}
 SIZING_KEYS = {
     "aurora": {"min_capacity", "max_capacity", "seconds_until_auto_pause"},
@@ -297,6 +301,7 @@ class Stage:
     keep_data: bool
     xray: bool
     release: Release = Release()
+    mail_from: str | None = None
 
     @property
     def names(self) -> Names:
@@ -541,6 +546,7 @@ def load(stage: str, stages_file: Path = STAGES_FILE, settings_file: Path = SETT
         keep_data=keep,
         xray=bool(zappa.get("xray_tracing")),
         release=_release(stage, entry),
+        mail_from=_optional_text(stage, entry, "mail_from", EMAIL, '"newsroom@example.com"'),
     )
 
 

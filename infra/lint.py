@@ -51,11 +51,12 @@ def render() -> list:
         settings = config.load(stage)
         paths += template.write(settings, OUT)
         # Every optional branch on: a domain (alias, certificate, Route 53 records),
-        # tracing (the X-Ray endpoint), an alarm e-mail subscription.
+        # tracing (the X-Ray endpoint), an alarm e-mail subscription, an SES sender identity.
         everything = replace(
             template.with_domain(settings) if not settings.domain else settings,
             xray=True,
             alarm_email=settings.alarm_email or "ops@example.com",
+            mail_from=settings.mail_from or "newsroom@example.com",
         )
         paths += template.write(everything, OUT, suffix="-all-options")
     try:

@@ -64,6 +64,7 @@ from troposphere import (
     route53,
     s3,
     secretsmanager,
+    ses,
     sns,
     sqs,
 )
@@ -179,6 +180,7 @@ def role_inputs(stage) -> iam_policy.StageInputs:
         dead_letter_queue="${DeadLetterQueue.Arn}",
         purge_function=names.purge_function,
         xray=settings.xray,
+        mail_from=settings.mail_from or "",
         placeholders=True,
     )
 
@@ -829,6 +831,10 @@ def build(stage) -> Template:
     if settings.xray:
         # Lambda's X-Ray daemon sends segments from inside the function's network.
         interface_endpoints.append(("XRayEndpoint", "xray"))
+    if settings.mail_from:
+        # The SES API (django-ses) from inside the function's network: SES has offered
+        # interface endpoints for its API, not only SMTP, since December 2025.
+        interface_endpoints.append(("EmailEndpoint", "email"))
     for logical, service in interface_endpoints:
         t.add_resource(
             ec2.VPCEndpoint(
@@ -1060,6 +1066,13 @@ def build(stage) -> Template:
             ],
         )
     )
+
+    # --- Email -----------------------------------------------------------------------
+    # The sender of the review notifications (settings DEFAULT_FROM_EMAIL, set by make
+    # deploy from the same mail_from): SES mails the address a link that verifies it; until
+    # then sends fail as failed task runs. The role may send as this identity only.
+    if settings.mail_from:
+        t.add_resource(ses.EmailIdentity("MailFromIdentity", EmailIdentity=settings.mail_from))
 
     # --- Alarms ----------------------------------------------------------------------
     t.add_resource(sns.Topic("AlarmTopic", TopicName=names.alarm_topic))

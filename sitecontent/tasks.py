@@ -19,3 +19,13 @@ def media_files_delete(names: list[str]) -> int:
     for name in names:
         default_storage.delete(name)
     return len(names)
+
+
+@task
+def review_notify(review_id: int, event: str) -> int:
+    """Email the Publishers about a submission, or its submitter about the outcome
+    (``event``: "submitted" or "decided"); sends once however often it runs."""
+    # The email backend (boto3, for SES) loads in the worker that sends.
+    from sitecontent.publishing.notifications import review_notify as send
+
+    return send(review_id=review_id, event=event)

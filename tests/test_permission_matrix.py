@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from cms.models import CdnPurge, TaskRun
-from sitecontent.models import AuditEvent, Upload
+from sitecontent.models import AuditEvent, ReviewRequest, Upload
 from sitecontent.publishing import revisions
 from tests.factories import (
     ArticleFactory,
@@ -81,6 +81,19 @@ def world(db):
         ),
         "site": Site.objects.get(pk=1),
         "users": users,
+        # Someone's submissions awaiting review (sitecontent.publishing.review).
+        "article_review": ReviewRequest.objects.create(
+            content_type=ContentType.objects.get_for_model(article),
+            object_id=article.pk,
+            revision=second,
+            submitted_by=someone,
+        ),
+        "page_review": ReviewRequest.objects.create(
+            content_type=ContentType.objects.get_for_model(page),
+            object_id=page.pk,
+            revision=page_revisions[1],
+            submitted_by=someone,
+        ),
     }
 
 
@@ -143,6 +156,17 @@ def _revision_rows(model, key):
     return [
         (f"{model} revisions", lambda w: f"{base}{w[key].pk}/revisions/", (302, 200, 200, 200)),
         (f"{model} preview link", lambda w: f"{base}{w[key].pk}/preview/", (302, 200, 200, 200)),
+        # Anyone who may see the item sees its review; deciding is a POST (forgeries below).
+        (
+            f"{model} review",
+            lambda w: f"{base}{w[key].pk}/review/{w[f'{key}_review'].pk}/",
+            (302, 200, 200, 200),
+        ),
+        (
+            f"{model} submit for review (GET)",
+            lambda w: f"{base}{w[key].pk}/review/submit/",
+            (302, 405, 405, 405),
+        ),
     ]
 
 
@@ -392,6 +416,7 @@ def _state():
         Site.objects.values_list("domain", flat=True).get(),
         Redirect.objects.count(),
         len(list(revisions.Revision.objects.all())),
+        sorted(ReviewRequest.objects.values_list("state", flat=True)),
     )
 
 
@@ -452,6 +477,22 @@ EDITOR_FORGERIES = [
         lambda w: (
             f"/admin/sitecontent/article/{w['article'].pk}/revisions/{w['revisions'][0].pk}/restore/",
             {},
+        ),
+    ),
+]
+EDITOR_FORGERIES += [
+    (
+        "approve a review",
+        lambda w: (
+            f"/admin/sitecontent/article/{w['article'].pk}/review/{w['article_review'].pk}/",
+            {"decision": "approve"},
+        ),
+    ),
+    (
+        "request changes in a review",
+        lambda w: (
+            f"/admin/sitecontent/page/{w['page'].pk}/review/{w['page_review'].pk}/",
+            {"decision": "request_changes", "comment": "x"},
         ),
     ),
 ]

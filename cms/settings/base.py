@@ -228,6 +228,18 @@ TASK_RUN_STALE_AFTER = env.int("TASK_RUN_STALE_AFTER", default=960)
 # Where saving content sends purges; see cms/cdn.py. Locally they are only logged.
 CDN = {"BACKEND": "cms.cdn.RecordingBackend"}
 
+# EMAIL (the review workflow's notifications, sent by a task)
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.1/topics/email/
+# Locally messages are printed to the console; production sends through Amazon SES.
+MAILERS = {
+    "default": {
+        "BACKEND": env("MAILER_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    }
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cms@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # SECURITY
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/ref/csp/

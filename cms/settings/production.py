@@ -165,6 +165,23 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
+# EMAIL
+# ------------------------------------------------------------------------------
+# https://github.com/django-ses/django-ses
+# Amazon SES with the function's own role (its policy allows sending only as the stage's
+# verified sender, infra/template.py). The sender comes from the stage's configuration
+# (infra/stages.json "mail_from", set by make deploy); without one a notification's
+# task fails, visibly in the operations panel, and nothing else stops.
+MAILERS = {"default": {"BACKEND": env("MAILER_BACKEND", default="django_ses.SESBackend")}}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# django-ses's own settings (https://github.com/django-ses/django-ses#settings).
+AWS_SES_REGION_NAME = env("AWS_SES_REGION_NAME", default=env("AWS_REGION", default="eu-west-1"))
+AWS_SES_REGION_ENDPOINT = f"email.{AWS_SES_REGION_NAME}.amazonaws.com"
+# Off: throttling asks SES for the quota (GetSendQuota, another permission and call)
+# before every message, for a newsroom's handful a day.
+AWS_SES_AUTO_THROTTLE = None
+
 # TASKS AND CDN
 # ------------------------------------------------------------------------------
 # Each task runs in its own asynchronous invocation of this function (cms/task_backends.py).

@@ -1,5 +1,5 @@
-"""Content models (content.py), media, revisions, the audit log (audit.py) and the
-bookkeeping of scheduled publishing (publishing.py)."""
+"""Content models (content.py), media, revisions, reviews (review.py), the audit log
+(audit.py) and the bookkeeping of scheduled publishing (publishing.py)."""
 
 from sitecontent.models.audit import AuditEvent
 from sitecontent.models.content import (
@@ -26,6 +26,7 @@ from sitecontent.models.media import (
     validate_image_size,
 )
 from sitecontent.models.publishing import ContentTransition, ContentVersion, SchedulerState
+from sitecontent.models.review import ReviewRequest
 from sitecontent.models.revisions import Revision
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "Page",
     "Publishable",
     "PublishableQuerySet",
+    "ReviewRequest",
     "Revision",
     "SchedulerState",
     "SeoFields",

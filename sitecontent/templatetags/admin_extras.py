@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
 
-from sitecontent.publishing import selectors
+from sitecontent.publishing import review, selectors
 
 register = template.Library()
 
@@ -27,3 +27,24 @@ def audit_history_url(item):
     if item._meta.model_name not in AUDITED_MODELS:
         return ""
     return reverse("admin:sitecontent_auditevent_changelist") + history_query(item)
+@register.simple_tag(takes_context=True)
+def review_dashboard(context):
+    """The dashboard's review lists for the signed-in user: ``awaiting`` (what they may
+    decide on) and ``mine`` (their own submissions), each review with ``url``."""
+    user = context["request"].user
+    lists = {
+        "awaiting": review.reviews_awaiting(user=user),
+        "mine": review.submissions_of(user=user),
+    }
+    for entries in lists.values():
+        for entry in entries:
+            opts = entry.item._meta
+            name = "review" if entry.is_pending or entry.state == "approved" else "change"
+            args = [entry.object_id, entry.pk] if name == "review" else [entry.object_id]
+            entry.url = reverse(f"admin:{opts.app_label}_{opts.model_name}_{name}", args=args)
+    return lists
+
+
+@register.filter
+def verbose_name_of(obj) -> str:
+    return obj._meta.verbose_name

@@ -13,6 +13,7 @@ import hashlib
 import itertools
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -223,6 +224,25 @@ def test_a_stage_gets_statements_only_for_what_it_uses():
     assert {"PurgeOwnDistribution", "XRayAwsRequiresAnyResource"} <= sids("pr-1")
 
 
+def test_a_stage_with_a_sender_may_send_email_only_as_it():
+    inputs = iam_policy.StageInputs(
+        stage="dev", function_name="lambda-cms-dev", region=REGION, account_id=ACCOUNT,
+        media_bucket="lambda-cms-dev-media", mail_from="newsroom@example.com",
+    )  # fmt: skip
+    policy = iam_policy.render(inputs)
+    identity = f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/newsroom@example.com"
+    [statement] = [s for s in policy["Statement"] if s["Sid"] == "SendAsOwnSender"]
+    assert statement["Resource"] == [identity]
+    assert allows(policy, "ses:SendRawEmail", identity)  # django-ses sends raw messages
+    assert not allows(policy, "ses:SendRawEmail", f"{identity[:-len('newsroom@example.com')]}"
+                      "ceo@example.com")  # fmt: skip
+    assert not allows(policy, "ses:SendRawEmail", f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/"
+                      "example.com")  # fmt: skip
+    # Without a sender, no email permission at all.
+    bare = iam_policy.render(replace(inputs, mail_from=""))
+    assert not [s for s in bare["Statement"] if any(a.startswith("ses:") for a in s["Action"])]
+
+
 @pytest.mark.parametrize("stage", ["dev_1", "Dev", "dev--1", "-dev", "dev.1", ""])
 def test_stage_names_that_would_not_be_the_functions_own_are_refused(stage):
     with pytest.raises(iam_policy.PolicyInputError, match="Stage"):
@@ -239,6 +259,8 @@ def test_stage_names_that_would_not_be_the_functions_own_are_refused(stage):
         ("secret_arns", (f"arn:aws:secretsmanager:{REGION}:*:secret:x",)),
         ("media_bucket", "lambda-cms-*-media"),
         ("region", "*"),
+        ("mail_from", "*@example.com"),
+        ("mail_from", "news?@example.com"),
     ],
 )
 def test_no_input_can_bring_a_wildcard_into_a_policy(key, value):

@@ -49,6 +49,9 @@ NOT_FOR_PAGES = (
     "sitecontent.admin",
     "sitecontent.admin.content",
     "sitecontent.publishing.services",
+    # Review email: the SES backend loads in the task that sends (Django's mailers import
+    # their backend when a message goes out).
+    "django_ses",
 )
 NOT_FOR_THE_API = ("drf_spectacular.openapi", "drf_spectacular.plumbing", "django.test")
 # In production also: the task framework and its records (pages enqueue nothing; a save

@@ -301,3 +301,26 @@ def test_the_build_copy_for_other_zappa_commands_names_real_event_sources(
     else:
         assert sources == []
         assert [e["function"] for e in written["events"]] == ["sitecontent.events.publishing_tick"]
+
+
+def test_a_stages_mail_sender_becomes_the_functions_default_from_email(monkeypatch):
+    from dataclasses import replace
+
+    from infra import config as infra_config
+
+    load = infra_config.load
+    monkeypatch.setattr(
+        lambda_build.infra_config,
+        "load",
+        lambda stage, **kw: replace(load(stage, **kw), mail_from="newsroom@example.com"),
+    )
+    deployed = lambda_build.stage_settings_from_outputs(
+        "staging", stage_settings("staging"), stack_outputs("staging")
+    )
+    assert deployed["aws_environment_variables"]["DEFAULT_FROM_EMAIL"] == "newsroom@example.com"
+    # Without one (the checked-in stages) the variable is not set at all.
+    monkeypatch.setattr(lambda_build.infra_config, "load", load)
+    deployed = lambda_build.stage_settings_from_outputs(
+        "staging", stage_settings("staging"), stack_outputs("staging")
+    )
+    assert "DEFAULT_FROM_EMAIL" not in deployed["aws_environment_variables"]

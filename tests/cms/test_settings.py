@@ -382,3 +382,29 @@ def test_with_the_database_secret_its_endpoint_is_required(name):
         .splitlines()[-1]
         .endswith("Production settings need these environment variables: " + name)
     )
+
+
+def test_production_mails_through_ses_as_the_configured_sender():
+    code = SETUP + (
+        "import sys; loaded = 'django_ses' in sys.modules; "
+        "from django.core.mail import mailers; mailer = mailers.default; "
+        "print(loaded, type(mailer).__module__, settings.DEFAULT_FROM_EMAIL, "
+        "mailer._region_name, mailer._endpoint_url, mailer._throttle)"
+    )
+    result = run(
+        code,
+        "cms.settings.production",
+        **PRODUCTION_ENV,
+        DEFAULT_FROM_EMAIL="newsroom@example.com",
+        AWS_REGION="eu-central-1",
+    )
+    assert result.returncode == 0, result.stderr
+    # Loaded only when a message goes out; SES in the function's region; no quota calls.
+    assert result.stdout.split() == [
+        "False",
+        "django_ses",
+        "newsroom@example.com",
+        "eu-central-1",
+        "https://email.eu-central-1.amazonaws.com",
+        "None",
+    ]

@@ -562,6 +562,34 @@ def test_a_traced_stage_reaches_x_ray_through_an_endpoint_too():
     assert "xray" not in json.dumps(of_type(PLAIN["staging"], "AWS::EC2::VPCEndpoint"))
 
 
+def test_a_stage_with_a_sender_makes_its_ses_identity_and_may_send_only_as_it():
+    from dataclasses import replace
+
+    body = render(replace(config.load("staging"), mail_from="newsroom@example.com"))
+    assert one(body, "AWS::SES::EmailIdentity")["Properties"] == {
+        "EmailIdentity": "newsroom@example.com"
+    }
+    [policy] = body["Resources"]["FunctionRole"]["Properties"]["Policies"]
+    by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert by_sid["SendAsOwnSender"]["Action"] == ["ses:SendRawEmail", "ses:SendEmail"]
+    assert by_sid["SendAsOwnSender"]["Resource"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+                    "newsroom@example.com"}
+    ]  # fmt: skip
+    # The function reaches SES's API through an endpoint in its VPC (it has no other way
+    # out), with private DNS so django-ses's default email.<region> host resolves to it.
+    [email] = [
+        e["Properties"]
+        for e in of_type(body, "AWS::EC2::VPCEndpoint").values()
+        if e["Properties"]["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.email"}
+    ]
+    assert (email["VpcEndpointType"], email["PrivateDnsEnabled"]) == ("Interface", True)
+    # A stage without one (every checked-in stage so far) has none of it.
+    assert not of_type(PLAIN["staging"], "AWS::SES::EmailIdentity")
+    assert ".email" not in json.dumps(of_type(PLAIN["staging"], "AWS::EC2::VPCEndpoint"))
+    assert "ses:" not in json.dumps(PLAIN["staging"]["Resources"]["FunctionRole"])
+
+
 def test_security_groups_let_through_only_what_each_needs(stack):
     _, body = stack
     resources_ = body["Resources"]
@@ -722,6 +750,7 @@ def write_stages(tmp_path, **changes) -> tuple:
         ({"domain": "https://www.example.com/"}, r"domain 'https://www.example.com/' is not valid"),
         ({"hosted_zone": "example.com.", "domain": "www.example.com"}, r"no final dot"),
         ({"alarm_email": "ops"}, r"alarm_email 'ops' is not valid"),
+        ({"mail_from": "newsroom"}, r"mail_from 'newsroom' is not valid"),
         ({"keep_data": "yes"}, r"keep_data must be true or false"),
         ({"colour": "blue"}, r"unknown key\(s\) \['colour'\]"),
         ({"aurora": {"min_capacity": 0, "max_capacity": 0.25, "seconds_until_auto_pause": 300}},
