@@ -5,9 +5,10 @@ Dragging a page (static/js/page_tree.js) before, after or into another POSTs JSO
 ``tree/reorder/`` (a new order among the same siblings) or ``tree/move/`` (a new
 parent); the "Move up", "Move down" and "Move…" controls are plain forms posting to
 ``tree/move/``, so the tree works from the keyboard and without scripts. The endpoints
-answer JSON to JSON (errors with 400, 403 or 404) and a redirect back to the tree with a
-message to a form. The rules (who may, slugs, cycles, depth) are
-sitecontent.publishing.tree's; this module only unpacks requests.
+answer JSON to JSON (errors with 400, 403 or 404); to a form, a redirect back to the
+tree with a message (a refused permission or an unknown page: the admin's 403 or 404).
+The rules (who may, slugs, cycles, depth) are sitecontent.publishing.tree's; this
+module only unpacks requests.
 """
 
 import json
@@ -99,11 +100,11 @@ class PageTreeAdminMixin:
 
     # -- reading ---------------------------------------------------------------
 
-    def _require_view(self, request):
+    def _tree_require_view(self, request):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
 
-    def _context(self, request, title, **extra):
+    def _tree_context(self, request, title, **extra):
         return {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -111,7 +112,7 @@ class PageTreeAdminMixin:
             **extra,
         }
 
-    def _annotate(self, request, nodes):
+    def _tree_annotate(self, request, nodes):
         """What the template needs per node: may this user move it, where are its
         links, and which sibling positions its up/down buttons ask for."""
         user = request.user
@@ -138,9 +139,9 @@ class PageTreeAdminMixin:
         return nodes
 
     def tree_view(self, request):
-        self._require_view(request)
-        nodes = self._annotate(request, tree.page_tree())
-        context = self._context(
+        self._tree_require_view(request)
+        nodes = self._tree_annotate(request, tree.page_tree())
+        context = self._tree_context(
             request,
             _("Page tree"),
             nodes=nodes,
@@ -154,9 +155,9 @@ class PageTreeAdminMixin:
         return TemplateResponse(request, self.tree_template, context)
 
     def tree_move_form_view(self, request, page_id):
-        """"Move…": choose a new parent from a list (the keyboard's way to move a page
+        """ "Move…": choose a new parent from a list (the keyboard's way to move a page
         anywhere); the form posts to ``tree/move/``."""
-        self._require_view(request)
+        self._tree_require_view(request)
         nodes = tree.page_tree()
         by_id = {node.page.pk: node for node in tree.walk(nodes)}
         node = by_id.get(page_id)
@@ -166,7 +167,7 @@ class PageTreeAdminMixin:
         choices = [n for n in tree.walk(nodes) if n.page.pk not in below]
         for choice in choices:
             choice.indent = "— " * (choice.depth - 1)
-        context = self._context(
+        context = self._tree_context(
             request,
             _("Move “%(page)s”") % {"page": node.page},
             node=node,
@@ -182,7 +183,7 @@ class PageTreeAdminMixin:
 
     # -- writing ---------------------------------------------------------------
 
-    def _answer(self, request, action, *, anchor=None):
+    def _tree_answer(self, request, action):
         """Run ``action`` (returns the success message) and answer as the request asks."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
@@ -193,9 +194,13 @@ class PageTreeAdminMixin:
                 raise PermissionDenied(_("You may not change pages."))
             done, page_id = action(_payload(request))
         except (BadRequest, ValidationError, PermissionDenied, Http404) as exc:
-            status, text, errors = self._error(exc)
+            status, text, errors = self._tree_error(exc)
             if as_json:
                 return JsonResponse({"ok": False, "message": text, "errors": errors}, status=status)
+            if status != 400:
+                # The forms are offered only to those who may use them: a refusal here is
+                # a forged or stale request, answered as the admin answers any other.
+                raise
             self.message_user(request, text, messages.ERROR)
             return HttpResponseRedirect(tree_url)
         # Stored for the next page: the script reloads the tree, which shows it.
@@ -205,7 +210,7 @@ class PageTreeAdminMixin:
         return HttpResponseRedirect(f"{tree_url}#page-{page_id}")
 
     @staticmethod
-    def _error(exc):
+    def _tree_error(exc):
         if isinstance(exc, PermissionDenied):
             return 403, str(exc) or _("You may not move this page."), {}
         if isinstance(exc, Http404):
@@ -244,7 +249,7 @@ class PageTreeAdminMixin:
                 moved.pk,
             )
 
-        return self._answer(request, move)
+        return self._tree_answer(request, move)
 
     def tree_reorder_view(self, request):
         def reorder(data):
@@ -262,4 +267,4 @@ class PageTreeAdminMixin:
                 ids[0] if ids else None,
             )
 
-        return self._answer(request, reorder)
+        return self._tree_answer(request, reorder)

@@ -219,13 +219,21 @@ def test_the_move_up_button_moves_and_comes_back_to_the_tree(publisher_client):
     assert order() == ["b", "a"]
 
 
-def test_a_refused_form_move_comes_back_with_the_reason(editor_client):
-    page = PageFactory(slug="live")
-    response = editor_client.post(
-        MOVE, {"page": page.pk, "parent": "", "position": "1"}, follow=True
+def test_a_form_move_the_rules_refuse_comes_back_with_the_reason(publisher_client):
+    about = PageFactory(slug="about")
+    PageFactory(slug="team", parent=about)
+    team = PageFactory(slug="team")
+    response = publisher_client.post(
+        MOVE, {"page": team.pk, "parent": about.pk, "position": "end"}, follow=True
     )
-    assert response.status_code == 200
-    assert any("may" in str(m) or "owner" in str(m) for m in response.context["messages"])
+    assert response.redirect_chain == [(TREE, 302)]
+    assert ["slug" in str(m) for m in response.context["messages"]] == [True]
+
+
+def test_a_forged_form_move_is_forbidden(editor_client):
+    page = PageFactory(slug="live")
+    response = editor_client.post(MOVE, {"page": page.pk, "parent": "", "position": "1"})
+    assert response.status_code == 403
 
 
 # -- the change form's parent field ------------------------------------------------------
