@@ -223,7 +223,7 @@ def page_move(*, page: Page, parent: Page | None, position: int, user) -> Page:
     """Put ``page`` under ``parent`` (None: the top level) at index ``position`` among
     its new siblings (clamped to the list), renumbering them. Raises PermissionDenied
     or ValidationError (by field: ``parent``, ``slug``, ``position``)."""
-    page = Page.objects.select_for_update().select_related("parent").get(pk=page.pk)
+    page = Page.objects.select_for_update().get(pk=page.pk)
     if parent is not None:
         parent = Page.objects.get(pk=parent.pk)
     subtree = _subtree(page)

@@ -69,7 +69,6 @@ def test_drag_to_reorder_the_menu_and_to_move_a_page_under_another(page, live_se
 
     # 1. Contact dragged onto the top edge of About: before it, in the menu too.
     contact_row, about_row = row(page, "Contact"), row(page, "About")
-    box = about_row.bounding_box()
     with page.expect_navigation():
         contact_row.drag_to(about_row, target_position={"x": 40, "y": 2})
     expect(page.locator(".messagelist")).to_contain_text("New order of the pages")
