@@ -48,7 +48,7 @@
   }
 
   function post(url, body) {
-    say(status.dataset.saving || "Saving…");
+    say(root.dataset.textSaving);
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
@@ -60,19 +60,21 @@
       body: JSON.stringify(body),
     })
       .then(function (response) {
-        return response.json().then(function (data) {
-          return { ok: response.ok, data: data };
-        });
+        return response.json().then(
+          function (data) { return { ok: response.ok, data: data }; },
+          // Not JSON (a proxy's error page, say): say so rather than fail silently.
+          function () { return { ok: false, data: {} }; }
+        );
       })
       .then(function (result) {
         if (result.ok) {
           window.location.reload();
         } else {
-          say(result.data.message || "The page could not be moved.", true);
+          say(result.data.message || root.dataset.textFailed, true);
         }
       })
       .catch(function () {
-        say("The page could not be moved: no answer from the server.", true);
+        say(root.dataset.textOffline, true);
       });
   }
 

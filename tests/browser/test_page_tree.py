@@ -44,7 +44,8 @@ def menu(url):
 
 
 def row(page, title):
-    return page.locator(".tree-row", has=page.locator(".tree-title", has_text=title)).first
+    title = page.locator(".tree-title", has_text=re.compile(f"^{re.escape(title)}$"))
+    return page.locator(".tree-row", has=title).first
 
 
 @pytest.fixture
@@ -53,6 +54,7 @@ def site():
     contact = PageFactory(title="Contact", slug="contact", show_in_menus=True, menu_order=1)
     team = PageFactory(title="Team", slug="team", menu_order=2)
     PageFactory(title="Alumni", slug="alumni", parent=team)
+    PageFactory(title="Old alumni", slug="alumni", menu_order=3)
     publisher(username="pat")
     return about, contact, team
 
@@ -61,7 +63,9 @@ def test_drag_to_reorder_the_menu_and_to_move_a_page_under_another(page, live_se
     url = live_server.url
     assert menu(url) == ["About", "Contact"]
     sign_in(page, live_server, "pat")
+    assert_accessible(page, "the dashboard")
     page.goto(f"{url}/admin/sitecontent/page/")
+    assert_accessible(page, "the page list")
     page.get_by_role("link", name="Page tree").click()
     expect(page.locator("h1")).to_have_text("Page tree")
     assert_accessible(page, "the page tree")
@@ -73,7 +77,7 @@ def test_drag_to_reorder_the_menu_and_to_move_a_page_under_another(page, live_se
         contact_row.drag_to(about_row, target_position={"x": 40, "y": 2})
     expect(page.locator(".messagelist")).to_contain_text("New order of the pages")
     titles = page.locator(".page-tree > li > .tree-row .tree-title").all_inner_texts()
-    assert titles == ["Contact", "About", "Team"]
+    assert titles == ["Contact", "About", "Team", "Old alumni"]
     assert menu(url) == ["Contact", "About"]
 
     # 2. Team dropped onto the middle of About: under it, with its own page below.
@@ -90,6 +94,12 @@ def test_drag_to_reorder_the_menu_and_to_move_a_page_under_another(page, live_se
     assert fetch(f"{url}/about/team/alumni/")[0] == 200
     assert fetch(f"{url}/team/")[:2] == (301, "/about/team/")
     assert fetch(f"{url}/team/alumni/")[:2] == (301, "/about/team/alumni/")
+
+    # 3. A drop the rules refuse (the top level has an "alumni" already) says why, in
+    # place, and moves nothing.
+    row(page, "Alumni").drag_to(row(page, "Contact"), target_position={"x": 40, "y": 2})
+    expect(page.locator("#page-tree-status")).to_contain_text("slug")
+    assert fetch(f"{url}/about/team/alumni/")[0] == 200
 
 
 def test_the_buttons_and_the_chooser_move_pages_without_dragging(page, live_server, site):
