@@ -20,8 +20,10 @@ addresses at the top level), refuses cycles and trees deeper than ``Page.MAX_DEP
 and numbers the siblings' ``menu_order`` 0, 1, 2… in their new order. Addresses follow
 by the pages' own saves: sitecontent.publishing.receivers redirects the old address of
 the page and of every published page below it, and sitecontent.caching.receivers purges
-the old and new paths. A pending draft of a moved page takes the new place too, so
-publishing it later does not move the page back.
+the old and new paths (and the parents' pages, which list their sub-pages). A pending
+draft of a moved page takes the new place too, so publishing it later does not move the
+page back. A move keeps no revision of its own (the audit log records it as MOVE, from
+and to); restoring a revision from before it puts the page back where it was then.
 """
 
 from collections import defaultdict
@@ -144,9 +146,7 @@ def _require_move(user, page: Page, subtree: list[Page]) -> None:
         return
     if published and roles.can_change(user, page):
         raise PermissionDenied(
-            _(
-                "“%(page)s” or a page below it is published, so only a publisher may move it."
-            )
+            _("“%(page)s” or a page below it is published, so only a publisher may move it.")
             % {"page": page}
         )
     raise PermissionDenied(roles.why_read_only(user, page) or _("You may not move this page."))

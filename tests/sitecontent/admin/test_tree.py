@@ -9,6 +9,7 @@ from django.contrib.redirects.models import Redirect
 from django.test import Client
 
 from sitecontent.models import Page
+from sitecontent.publishing import revisions
 from tests.admin_forms import page_form, split
 from tests.factories import PageFactory
 
@@ -57,6 +58,19 @@ def test_the_tree_nests_pages_with_status_and_links(publisher_client):
     assert "In the menu" in html
     assert 'src="/static/js/page_tree.js"' in html
     assert "<script>" not in html  # no inline script (CSP)
+
+
+def test_a_page_with_changes_waiting_as_a_draft_says_so(publisher_client):
+    page = PageFactory(slug="about")
+    revisions.revision_create(item=page, user=publisher_client.user)
+    assert "Draft changes" not in publisher_client.get(TREE).content.decode()
+    revisions.revision_create(
+        item=page,
+        user=publisher_client.user,
+        data={**revisions.snapshot(page), "title": "New"},
+        applied=False,
+    )
+    assert "Draft changes" in publisher_client.get(TREE).content.decode()
 
 
 def test_the_tree_costs_the_same_queries_for_three_pages_or_thirty_four(
