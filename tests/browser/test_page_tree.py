@@ -118,6 +118,7 @@ def test_the_buttons_and_the_chooser_move_pages_without_dragging(page, live_serv
     page.get_by_role("link", name="Move under… Team").click()
     expect(page.locator("h1")).to_have_text("Move “Team”")
     assert_accessible(page, "the move chooser")
+    save_screenshot(page, "page-tree-move-chooser")
     page.get_by_label("New parent").select_option(label="Contact (/contact/)")
     page.get_by_role("button", name="Move").click()
     expect(page.locator(".messagelist")).to_contain_text("/contact/team/")
