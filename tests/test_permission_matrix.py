@@ -187,6 +187,19 @@ ROWS = [
         ],
     ),
     *_model_rows("page", "page", extra=_revision_rows("page", "page")),
+    # The page tree: everyone reads it; moving and reordering are POSTs (forged below).
+    ("page tree", lambda w: "/admin/sitecontent/page/tree/", EVERYONE),
+    (
+        "page tree move chooser",
+        lambda w: f"/admin/sitecontent/page/tree/{w['page'].pk}/move/",
+        EVERYONE,
+    ),
+    ("page tree move (GET)", lambda w: "/admin/sitecontent/page/tree/move/", (302, 405, 405, 405)),
+    (
+        "page tree reorder (GET)",
+        lambda w: "/admin/sitecontent/page/tree/reorder/",
+        (302, 405, 405, 405),
+    ),
     *_model_rows(
         "image",
         "image",
@@ -401,7 +414,7 @@ def _state():
         sorted(Document.objects.values_list("title", "file")),
         sorted(Redirect.objects.values_list("old_path", "new_path")),
         article.is_published,
-        Page.objects.get().title,
+        Page.objects.values_list("title", "parent_id", "menu_order").get(),
         Image.objects.count(),
         Group.objects.count(),
         sorted(
@@ -470,6 +483,13 @@ EDITOR_FORGERIES = [
         lambda w: (
             f"/admin/redirects/redirect/{w['offsite_redirect'].pk}/delete/",
             {"post": "yes"},
+        ),
+    ),
+    (
+        "move someone's live page to the top of the menu",
+        lambda w: (
+            "/admin/sitecontent/page/tree/move/",
+            {"page": w["page"].pk, "parent": "", "position": "0"},
         ),
     ),
     (

@@ -24,6 +24,7 @@ from sitecontent import roles
 from sitecontent.admin.forms import ScheduleForm
 from sitecontent.admin.review import ReviewAdminMixin
 from sitecontent.admin.revisions import RevisionAdminMixin
+from sitecontent.admin.tree import PageTreeAdminMixin
 from sitecontent.models import Article, Category, Page, Status, Tag, User
 from sitecontent.publishing import services
 from sitecontent.richtext import RichTextField, editor_config
@@ -274,7 +275,7 @@ class ArticleAdmin(PublishableAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(PublishableAdmin):
+class PageAdmin(PageTreeAdminMixin, PublishableAdmin):
     list_display = ["title", "status_badge", "parent", "show_in_menus", "menu_order"]
     list_filter = [StatusFilter, "show_in_menus"]
     list_select_related = ["parent"]

@@ -26,9 +26,13 @@ def article_paths(*, slug: str, category_slug: str | None, tag_slugs=()) -> set[
     return paths
 
 
-def page_paths(*, url: str, in_navigation: bool) -> set[str]:
-    # The navigation is on every page, so a page listed there touches them all.
-    return {EVERY_PAGE} if in_navigation else {f"{url}*", *SITE_WIDE_LISTS}
+def page_paths(*, url: str, in_navigation: bool, parent_url: str | None = None) -> set[str]:
+    # The navigation is on every page, so a page listed there touches them all. A page
+    # below the top is listed on its parent's page ("In this section"): a new title, a
+    # new place in the order, or a move in or out of it changes that page too.
+    if in_navigation:
+        return {EVERY_PAGE}
+    return {f"{url}*", *SITE_WIDE_LISTS, *([parent_url] if parent_url else [])}
 
 
 def document_paths(ids) -> set[str]:
@@ -45,9 +49,12 @@ def paths_for_item(item) -> set[str]:
             tag_slugs=[t.slug for t in item.tags.all()] if item.pk else (),
         ) | document_paths(document_ids_shown_by(item))
     if isinstance(item, Page):
+        url = item.get_absolute_url()
         return page_paths(
-            url=item.get_absolute_url(),
+            url=url,
             in_navigation=item.parent_id is None and item.show_in_menus,
+            # The parent's address is this one less its last part: no query for it.
+            parent_url=url[: -len(item.slug) - 1] if item.parent_id else None,
         ) | document_paths(document_ids_shown_by(item))
     # Category and tag names appear on every article card and page that lists them.
     return {EVERY_PAGE}

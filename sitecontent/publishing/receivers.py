@@ -54,7 +54,8 @@ def announce_address_change(sender, instance, raw=False, **kwargs):
 @receiver(content_address_changed, sender=Page)
 def redirect_old_address(sender, instance, old_url, new_url, **kwargs):
     """A published item whose address changed keeps answering at the old one, and so do
-    the pages below a page."""
+    the published pages below a page (a new slug or a new parent alike: the admin form,
+    the page tree, a restored revision)."""
     redirect_record(old_url, new_url)
     if isinstance(instance, Page):
         for old_path, new_path in page_subtree_paths(instance, old_url):

@@ -142,16 +142,26 @@ def redirect_record(old_path: str, new_path: str) -> None:
 
 
 def page_subtree_paths(page: Page, old_prefix: str) -> list[tuple[str, str]]:
-    """(old, new) addresses of a page's descendants after its own address changed."""
+    """(old, new) addresses of the published pages below ``page``, after its own address
+    changed from ``old_prefix`` (a new slug, or a new parent: every way a page moves).
+
+    One query per level, not per page. A draft below has no public address to keep, so
+    it gets no redirect (as a draft's own rename leaves none); the levels under it are
+    still walked, since a published page there may become reachable again.
+    """
     new_prefix = page.get_absolute_url()
-    pairs, stack = [], [page]
-    while stack:
-        node = stack.pop()
-        for child in Page.objects.filter(parent=node):
-            child.parent = node
-            new = child.get_absolute_url()
-            pairs.append((old_prefix + new[len(new_prefix) :], new))
-            stack.append(child)
+    pairs, level = [], [page]
+    while level:
+        parents = {node.pk: node for node in level}
+        below = list(
+            Page.objects.filter(parent__in=level).only("slug", "parent_id", "is_published")
+        )
+        for child in below:
+            child.parent = parents[child.parent_id]  # the walk's chain: no query per URL
+            if child.is_published:
+                new = child.get_absolute_url()
+                pairs.append((old_prefix + new[len(new_prefix) :], new))
+        level = below
     return pairs
 
 

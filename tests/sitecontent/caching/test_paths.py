@@ -63,13 +63,14 @@ class TestPathsForItem:
         for feed in ("/tags/rail/rss/", "/tags/rail/atom/", "/tags/rail/?page=2"):
             assert any(feed.startswith(path[:-1]) for path in covered if path.endswith("*"))
 
-    def test_a_page_touches_its_address_and_below_and_its_downloads(self):
+    def test_a_page_touches_its_address_and_below_its_parent_and_its_downloads(self):
         about = PageFactory(slug="about")
         team = PageFactory(slug="team", parent=about)
         report = DocumentFactory()
         team.attachments.add(report)
         assert paths.paths_for_item(team) == {
             "/about/team/*",
+            "/about/",  # its list of sub-pages
             f"/documents/{report.pk}/*",
             *SITE_WIDE,
         }
@@ -79,7 +80,7 @@ class TestPathsForItem:
         assert paths.paths_for_item(page) == {paths.EVERY_PAGE}
         # Below the top level a page is not in the navigation, whatever it says.
         child = PageFactory(slug="team", parent=page, show_in_menus=True)
-        assert paths.paths_for_item(child) == {"/about/team/*", *SITE_WIDE}
+        assert paths.paths_for_item(child) == {"/about/team/*", "/about/", *SITE_WIDE}
 
     def test_a_category_or_tag_touches_every_page(self):
         assert paths.paths_for_item(CategoryFactory()) == {paths.EVERY_PAGE}
