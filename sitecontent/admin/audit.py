@@ -2,7 +2,7 @@
 item, with a date hierarchy, search and a CSV download of what the filters show.
 
 Records are written by the services (sitecontent.publishing, sitecontent.media) and by
-the sign-in lockout receiver (admin/receivers.py); here they are only read. Publishers
+the sign-in lockout receiver (models/audit.py record_lockout); here they are only read. Publishers
 have the view permission; nobody may add, change or delete a record.
 """
 

@@ -6,10 +6,13 @@ The actor is kept both as a link and as a copied username, for the same reason.
 Records are only ever added: the admin shows them read-only.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sitecontent.models.fields import PlainCharField, PlainTextField
@@ -92,3 +95,38 @@ class AuditEvent(models.Model):
         who = self.actor_name or _("the system")
         what = self.object_repr or ""
         return f"{who} {self.get_action_display()} {what}".strip()
+
+
+# Without a cool-off, one record per username and address per day of refused tries.
+NO_COOL_OFF_WINDOW = timedelta(days=1)
+
+
+def record_lockout(sender, *, request=None, username=None, ip_address=None, **kwargs):
+    """django-axes' ``user_locked_out`` (connected in sitecontent.apps): one LOCKOUT per
+    username and address for as long as the lockout lasts (axes sends it on every
+    refused try). Never the password: only the username typed and the client address
+    (cms.client_ip, the address the lockout itself counts by). Here, not in the admin
+    package, so that connecting it at start-up loads no ModelAdmin."""
+    from axes.attempts import get_cool_off_threshold
+
+    username = (username or "")[:150]
+    try:
+        since = get_cool_off_threshold(request)
+    except TypeError:  # no cool-off (AXES_COOLOFF_TIME None): locked until reset
+        since = timezone.now() - NO_COOL_OFF_WINDOW
+    recent = AuditEvent.objects.filter(
+        action=AuditEvent.Action.LOCKOUT,
+        at__gte=since,
+        details__username=username,
+        details__ip_address=ip_address,
+    )
+    if recent.exists():
+        return
+    AuditEvent.objects.record(
+        AuditEvent.Action.LOCKOUT,
+        message=gettext("Sign-in locked out for “%(username)s” from %(address)s")
+        % {"username": username, "address": ip_address or gettext("an unknown address")},
+        username=username,
+        ip_address=ip_address,
+        path=getattr(request, "path", "")[:200],
+    )

@@ -1,7 +1,7 @@
 from django import template
 from django.urls import reverse
 
-from sitecontent.publishing import review, selectors
+from sitecontent.publishing import selectors
 
 register = template.Library()
 
@@ -27,10 +27,16 @@ def audit_history_url(item):
     if item._meta.model_name not in AUDITED_MODELS:
         return ""
     return reverse("admin:sitecontent_auditevent_changelist") + history_query(item)
+
+
 @register.simple_tag(takes_context=True)
 def review_dashboard(context):
     """The dashboard's review lists for the signed-in user: ``awaiting`` (what they may
     decide on) and ``mine`` (their own submissions), each review with ``url``."""
+    # Here, not at the top: every template engine imports this library at start-up, and
+    # the review module brings the publishing services, which pages never need.
+    from sitecontent.publishing import review
+
     user = context["request"].user
     lists = {
         "awaiting": review.reviews_awaiting(user=user),
