@@ -176,3 +176,23 @@ def test_editing_screen_layout(page, live_server, content):
     assert sidebar["y"] >= main["y"] + main["height"] - 1
     assert_accessible(page, "article change, phone")
     save_screenshot(page, "editing-screen-phone")
+
+
+def test_api_docs_render_under_the_content_security_policy(page, live_server, content):
+    violations = []
+    page.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and violations.append(m.text),
+    )
+    outside = []
+    page.on(
+        "request",
+        lambda r: not r.url.startswith(live_server.url) and outside.append(r.url),
+    )
+    page.goto(f"{live_server.url}/api/v1/docs/")
+    # Swagger UI has read the OpenAPI document and lists the endpoints.
+    expect(page.locator(".opblock-summary-path").first).to_be_visible()
+    assert page.locator(".opblock-summary-path", has_text="/api/v1/articles/").count() >= 1
+    save_screenshot(page, "api-docs")
+    assert violations == []
+    assert outside == []
