@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.http import Http404, HttpResponseRedirect
-from django.views import defaults
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from django.views.static import serve
 
 from . import media_headers

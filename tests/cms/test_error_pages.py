@@ -26,7 +26,8 @@ def test_a_404_under_admin_is_branded_with_the_users_links(client):
     assert response.status_code == 404
     html = response.content.decode()
     assert ADMIN_HEADER in html
-    assert '<div id="user-tools">' in html and "eda" in html
+    assert '<div id="user-tools">' in html
+    assert "eda" in html
     assert "Page not found" in html
     assert "browse all articles" not in html  # not the public page
 
@@ -48,7 +49,8 @@ def test_a_403_under_admin_is_branded(client):
     assert response.status_code == 403
     html = response.content.decode()
     assert ADMIN_HEADER in html
-    assert "Access denied" in html and "eda" in html
+    assert "Access denied" in html
+    assert "eda" in html
 
 
 @pytest.mark.django_db

@@ -133,9 +133,7 @@ def test_local_settings_show_the_sites_404_under_debug():
 
 
 @pytest.mark.django_db
-def test_under_debug_a_missing_page_is_the_sites_404_and_the_admin_keeps_djangos(
-    client, settings
-):
+def test_under_debug_a_missing_page_is_the_sites_404_and_the_admin_keeps_djangos(client, settings):
     settings.DEBUG = True
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "cms.middleware.SiteNotFoundUnderDebugMiddleware"]
     response = client.get("/no-such-page/")

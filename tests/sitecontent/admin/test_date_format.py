@@ -29,7 +29,9 @@ OTHER_SHAPES = [
     re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b,? \d{1,2}"),  # Tue 1 Dec
 ]
 # A date with a time must carry the zone: "2026-12-01 23:30 CET".
-TIME_WITHOUT_ZONE = re.compile(r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?(?! (?:[A-Z]{2,5}|[+-]\d{2}))")
+TIME_WITHOUT_ZONE = re.compile(
+    r"\b\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?(?! (?:[A-Z]{2,5}|[+-]\d{2}))"
+)
 
 
 class VisibleText(HTMLParser):
