@@ -6,6 +6,8 @@ The admin's own widgets get their names from static/js/admin-a11y.js (select2's
 autocomplete boxes, the rich text editor) and from the templates (the image's file
 field); this test is what keeps them named."""
 
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 from playwright.sync_api import expect
@@ -159,6 +161,21 @@ def test_editing_screen_layout(page, live_server, content):
     assert page.locator(".editing-sidebar input[name=_save]").count() == 1
     # The rich text area grows with what is typed: no inner scroll bar.
     editable = page.locator(".ProseMirror[contenteditable=true]")
+    # Named by the field's own label (static/js/admin-a11y.js), as select2's boxes are.
+    expect(editable).to_have_attribute("aria-labelledby", re.compile(r"."))
+    label = editable.evaluate(
+        "e => document.getElementById(e.getAttribute('aria-labelledby')).textContent"
+    )
+    assert label.strip().startswith("Body")
+    category = page.locator("#id_category + .select2 .select2-selection")
+    assert (
+        category.evaluate(
+            "e => document.getElementById(e.getAttribute('aria-labelledby').split(' ')[0])"
+            ".textContent"
+        )
+        .strip()
+        .startswith("Category")
+    )
     before = editable.bounding_box()["height"]
     editable.click()
     for _ in range(30):
