@@ -40,14 +40,25 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
-run: $(VENV)/.runtime ## Serve the site on http://127.0.0.1:8000 (SQLite, local media, demo content)
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --admin-url http://$(HOST):$(PORT)/admin/
-	$(PY) manage.py runserver $(HOST):$(PORT)
+# The address every absolute link names (canonical, feeds, sitemap, API links, "view on
+# site"): HOST and PORT unless SITE_URL is given. The Sites framework follows it on migrate.
+RUN_SITE_URL = $(or $(SITE_URL),http://$(HOST):$(PORT))
+
+# runserver, with the minute tick (scheduled go-live and expiry, what the operations
+# panel watches) in a loop beside it; stopping the server (Ctrl-C) stops the loop too.
+run: $(VENV)/.runtime ## Serve the site on http://$(HOST):$(PORT) with the minute tick (SQLite, local media, demo content)
+	export SITE_URL=$(RUN_SITE_URL); \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py seed_demo --admin-url $(RUN_SITE_URL)/admin/ && { \
+	  $(PY) manage.py publishing_tick --loop --verbosity 0 & tick=$$!; \
+	  trap 'kill $$tick 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT); \
+	}
 
 run-lambda: $(VENV)/.dev ## Serve through Zappa's Lambda handler, firing STAGE's cron events
-	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo --admin-url http://$(HOST):$(PORT)/admin/
+	export SITE_URL=$(RUN_SITE_URL); \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py seed_demo --admin-url $(RUN_SITE_URL)/admin/ && \
 	$(PY) manage.py serve_lambda --stage $(STAGE) --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.dev ## Run the test suite (SQLite unless DATABASE_URL is set)

@@ -115,3 +115,27 @@ class CloudFrontOriginMiddleware:
         # cached refusals behind.
         response["Cache-Control"] = "no-store"
         return response
+
+
+class SiteNotFoundUnderDebugMiddleware:
+    """With DEBUG on (``make run``), a page that is not there shows the site's own 404
+    page, as visitors get it, instead of Django's technical one; tracebacks for every
+    other error stay. Local settings only (SITE_404_UNDER_DEBUG); the admin keeps
+    Django's technical 404, which is what a developer wants there."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.http import Http404
+
+        if not (settings.DEBUG and isinstance(exception, Http404)):
+            return None
+        from cms import views
+
+        if views._under_admin(request):
+            return None
+        return views.page_not_found(request, exception)

@@ -10,11 +10,12 @@ import re
 from django.conf import settings
 from django.urls import include, path, re_path
 
-from cms.views import local_media
+from cms.views import favicon, local_media
 from sitecontent.public.views import api
 
 urlpatterns = [
     re_path(r"^api/", api),  # the content API, loaded on first use (see the view)
+    path("favicon.ico", favicon),
 ]
 
 if settings.MEDIA_URL.startswith("/"):
@@ -23,6 +24,10 @@ if settings.MEDIA_URL.startswith("/"):
     urlpatterns += [
         re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", local_media)
     ]
+
+# As in cms.urls: errors under /admin/ in the admin's frame, the site's own elsewhere.
+handler404 = "cms.views.page_not_found"
+handler403 = "cms.views.permission_denied"
 
 # Last: pages are served from a catch-all path, so every other route must come first.
 urlpatterns += [path("", include("sitecontent.public.urls"))]

@@ -21,3 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *public_urls.urlpatterns,
 ]
+
+# Chosen by path: a 404 or 403 under /admin/ gets the admin's branded page, any other
+# the site's own. cms.public_urls names the same views (public requests resolve there).
+handler404 = "cms.views.page_not_found"
+handler403 = "cms.views.permission_denied"

@@ -19,6 +19,8 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Editors schedule in this zone; the admin names it next to every time.
 TIME_ZONE = env("TIME_ZONE", default="UTC")
 LANGUAGE_CODE = "en-us"
+# One date format in the admin: Y-m-d H:i and the zone (cms/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["cms.formats"]
 # Off: the site and admin are in English, and loading translation catalogues costs every
 # cold start. To translate, turn it on and drop the locale excludes in zappa_settings.json.
 USE_I18N = env.bool("USE_I18N", default=False)
@@ -73,6 +75,8 @@ INSTALLED_APPS = [
     # Django imports every installed template tag library, DRF's serializers with it,
     # on every cold start. The API works without them (sitecontent.api.views).
     "drf_spectacular",
+    # Swagger UI's files, served from static/ (no CDN) for the API docs at /api/v1/docs/.
+    "drf_spectacular_sidecar",
     "corsheaders",
     "cms",
     "sitecontent",

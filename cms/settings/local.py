@@ -17,3 +17,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 SERVE_MEDIA_FILES = True
+
+# Under DEBUG Django answers a missing page with its technical 404 (the URL patterns
+# tried). The site's own 404 page is what visitors see, so laptops show that for public
+# addresses; SITE_404_UNDER_DEBUG=0 brings Django's back (README, "Running locally").
+SITE_404_UNDER_DEBUG = env.bool("SITE_404_UNDER_DEBUG", default=True)
+if SITE_404_UNDER_DEBUG:
+    MIDDLEWARE = [*MIDDLEWARE, "cms.middleware.SiteNotFoundUnderDebugMiddleware"]  # noqa: F405

@@ -31,9 +31,9 @@ from sitecontent.richtext import RichTextField, editor_config
 
 
 def local_time(value) -> str:
-    """A time as editors read it: in the site's zone, with the zone named."""
-    local = timezone.localtime(value)
-    return f"{date_format(local, 'Y-m-d H:i')} {local.tzname()}"
+    """A time as editors read it: in the site's zone, with the zone named (the admin's
+    one format, DATETIME_FORMAT in cms/formats/en/formats.py: ``Y-m-d H:i T``)."""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -115,9 +115,19 @@ class PublishableAdmin(PolicyAdminMixin, ReviewAdminMixin, RevisionAdminMixin, a
                     **options,
                     "description": _("Times are in %(zone)s.")
                     % {"zone": timezone.get_current_timezone_name()},
+                    # Shown in the editing screen's sidebar (publishable_change_form.html).
+                    "classes": [*options.get("classes", []), "publication"],
                 }
             fieldsets.append((name, options))
         return fieldsets
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and db_field.name in self.model.PUBLICATION_FIELDS:
+            # The publication fields are in the sidebar, outside the item's <form>
+            # element (publishable_change_form.html): the attribute makes them its own.
+            formfield.widget.attrs["form"] = f"{self.opts.model_name}_form"
+        return formfield
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

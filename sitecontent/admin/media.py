@@ -1,6 +1,7 @@
 """Images and documents in the admin: uploads straight to storage, read-only forms that
 say why, renditions and downloads."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
@@ -26,6 +27,14 @@ class MediaAdminMixin(PolicyAdminMixin):
         if not change:
             obj.uploaded_by = request.user
         services.media_save(item=obj, user=request.user)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(formfield.widget, forms.FileInput):
+            # Django puts a file field in a <fieldset> with a <legend>, which names no
+            # input: with a <label for="id_file"> the file input has an accessible name.
+            formfield.widget.use_fieldset = False
+        return formfield
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         reading = change and obj is not None and request.method == "GET"
@@ -61,7 +70,10 @@ class ImageAdmin(MediaAdminMixin, CKEditorImageBrowserMixin, DirectUploadMixin, 
         if not obj.file:
             return "—"
         url = image_sources(obj).thumbnail
-        return format_html('<img class="admin-thumbnail" src="{}" alt="" loading="lazy">', url)
+        # The list links the thumbnail to the image's form: its alt is that link's name.
+        return format_html(
+            '<img class="admin-thumbnail" src="{}" alt="{}" loading="lazy">', url, obj.title
+        )
 
     @admin.display(description=_("size"))
     def dimensions(self, obj):

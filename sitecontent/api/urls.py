@@ -16,7 +16,9 @@ router.register("tags", api.TagViewSet, basename="api-tag")
 router.register("images", api.ImageViewSet, basename="api-image")
 
 urlpatterns = [
+    path("api/v1/", api.index, name="api-index"),
     path("api/v1/openapi.json", api.openapi_document, name="openapi"),
+    path("api/v1/docs/", api.docs, name="api-docs"),
     path("api/v1/", include(router.urls)),
     re_path(r"^", api.not_found),  # any other address, newlines included: a JSON 404
 ]

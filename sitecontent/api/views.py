@@ -7,6 +7,7 @@ Responses are cached like pages (sitecontent.caching.middleware) and carry ETags
 origin to GET.
 """
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.utils.functional import cached_property
 from rest_framework import exceptions, mixins, viewsets
@@ -143,3 +144,40 @@ def openapi_document(request):
 def not_found(request, *args, **kwargs):
     """Any address under /api/ that is not part of the API: a JSON 404."""
     return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def index(request):
+    """/api/v1/: what the API offers, each as an absolute link (SITE_URL, as the
+    items' own links), with its OpenAPI document and the browsable docs."""
+    from django.urls import reverse
+
+    from sitecontent.templatetags.site_tags import absolute_url
+
+    urlconf = "sitecontent.api.urls"
+    endpoints = {
+        "articles": reverse("api-article-list", urlconf=urlconf),
+        "pages": reverse("api-page-list", urlconf=urlconf),
+        "categories": reverse("api-category-list", urlconf=urlconf),
+        "tags": reverse("api-tag-list", urlconf=urlconf),
+        "images": reverse("api-image-list", urlconf=urlconf),
+    }
+    return JsonResponse(
+        {
+            "name": settings.SPECTACULAR_SETTINGS["TITLE"],
+            "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+            "endpoints": {name: absolute_url(path) for name, path in endpoints.items()},
+            "openapi": absolute_url(reverse("openapi", urlconf=urlconf)),
+            "docs": absolute_url(reverse("api-docs", urlconf=urlconf)),
+        }
+    )
+
+
+def docs(request):
+    """/api/v1/docs/: Swagger UI over the OpenAPI document, its files served from
+    static/ (drf-spectacular-sidecar: no CDN) and started by a static script, as the
+    Content Security Policy wants (no inline script or style)."""
+    from django.shortcuts import render
+    from django.urls import reverse
+
+    schema_url = reverse("openapi", urlconf="sitecontent.api.urls")
+    return render(request, "sitecontent/api_docs.html", {"schema_url": schema_url})
