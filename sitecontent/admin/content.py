@@ -22,6 +22,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 
 from sitecontent import roles
 from sitecontent.admin.forms import ScheduleForm
+from sitecontent.admin.preview import LivePreviewAdminMixin
 from sitecontent.admin.revisions import RevisionAdminMixin
 from sitecontent.models import Article, Category, Page, Status, Tag, User
 from sitecontent.publishing import services
@@ -77,7 +78,9 @@ class PolicyAdminMixin:
         return roles.can_delete(request.user, obj)
 
 
-class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
+class PublishableAdmin(
+    LivePreviewAdminMixin, PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin
+):
     """What articles and pages share: status column and filter, roles, bulk actions,
     revisions and previews (admin/revisions.py)."""
 
