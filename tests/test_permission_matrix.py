@@ -145,6 +145,26 @@ def _revision_rows(model, key):
     ]
 
 
+def _live_preview_rows(model, key):
+    """The live preview: its endpoint takes POSTs only (JSON errors, even signed out); its
+    framed rendering is for whoever may change the item (Editors: their own)."""
+    base = f"/admin/sitecontent/{model}/"
+    return [
+        (f"{model} live preview (GET)", lambda w: f"{base}live-preview/", (403, 405, 405, 405)),
+        (
+            f"{model} live preview of someone's (GET)",
+            lambda w: f"{base}{w[key].pk}/live-preview/",
+            (403, 405, 405, 405),
+        ),
+        (f"{model} live preview frame", lambda w: f"{base}live-preview/frame/", EVERYONE),
+        (
+            f"{model} live preview frame of someone's",
+            lambda w: f"{base}{w[key].pk}/live-preview/frame/",
+            (302, 403, 200, 200),
+        ),
+    ]
+
+
 ROWS = [
     ("admin home", lambda w: "/admin/", (302, 200, 200, 200)),
     *_model_rows(
@@ -152,6 +172,7 @@ ROWS = [
         "article",
         extra=[
             *_revision_rows("article", "article"),
+            *_live_preview_rows("article", "article"),
             (
                 "article compare",
                 lambda w: "/admin/sitecontent/article/{}/revisions/compare/?a={}&b={}".format(
@@ -161,7 +182,11 @@ ROWS = [
             ),
         ],
     ),
-    *_model_rows("page", "page", extra=_revision_rows("page", "page")),
+    *_model_rows(
+        "page",
+        "page",
+        extra=[*_revision_rows("page", "page"), *_live_preview_rows("page", "page")],
+    ),
     *_model_rows(
         "image",
         "image",
@@ -419,6 +444,10 @@ EDITOR_FORGERIES = [
             f"/admin/redirects/redirect/{w['offsite_redirect'].pk}/delete/",
             {"post": "yes"},
         ),
+    ),
+    (
+        "live-preview someone's article",
+        lambda w: (f"/admin/sitecontent/article/{w['article'].pk}/live-preview/", {"title": "x"}),
     ),
     (
         "restore a revision of someone's article",

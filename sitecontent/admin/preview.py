@@ -107,7 +107,12 @@ class LivePreviewAdminMixin:
         }
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["live_preview"] = self._live_preview_urls(obj.pk if obj and obj.pk else None)
+        # Only where the form can be saved: a read-only view has nothing to preview.
+        editable = (
+            self.has_change_permission(request, obj) if change else self.has_add_permission(request)
+        )
+        if editable:
+            context["live_preview"] = self._live_preview_urls(obj.pk if change else None)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # -- the endpoint ---------------------------------------------------------------

@@ -319,3 +319,11 @@ def test_publishing_a_draft_warns_about_the_draft_s_checks(client):
     assert "read more" in warned[0]
     item.refresh_from_db()
     assert "read more" in item.body
+
+
+def test_a_read_only_change_form_has_no_panel(client):
+    theirs = ArticleFactory()
+    signed_in(client, editor())
+    response = client.get(f"{ARTICLES}{theirs.pk}/change/")
+    assert response.status_code == 200
+    assert b'id="live-preview"' not in response.content
