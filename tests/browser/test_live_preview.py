@@ -6,13 +6,35 @@ import pytest
 from playwright.sync_api import expect
 
 from sitecontent.models import Article, Revision
-from tests.browser.conftest import assert_accessible, save_screenshot, sign_in
+from tests.browser.conftest import (
+    AXE_FAILING_IMPACTS,
+    AXE_SOURCE,
+    AXE_TAGS,
+    assert_accessible,
+    save_screenshot,
+    sign_in,
+)
 from tests.factories import ArticleFactory, publisher
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
+
+
+def axe_violations_in(page, selector) -> list[dict]:
+    """Serious and critical axe-core violations inside one element only."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text())
+    results = page.evaluate(
+        "([selector, tags]) => axe.run(selector, {runOnly: {type: 'tag', values: tags}})",
+        [selector, AXE_TAGS],
+    )
+    return [
+        (v["id"], [n["target"] for n in v["nodes"]])
+        for v in results["violations"]
+        if v["impact"] in AXE_FAILING_IMPACTS
+    ]
 
 
 def test_the_preview_follows_typing_at_both_widths_and_lists_checks(page, live_server):
@@ -76,7 +98,12 @@ def test_the_preview_follows_typing_at_both_widths_and_lists_checks(page, live_s
     expect(preview.locator(".prose a")).to_have_text("click here")
 
     save_screenshot(page, "live-preview-open")
+    # The panel on its own (what this feature adds), then the whole change form with it
+    # open, then the framed public page (a Frame answers evaluate() as a page does).
+    assert axe_violations_in(page, "#live-preview") == []
     assert_accessible(page, "article change form with the live preview open")
+    framed = page.frame(url=lambda url: "/live-preview/frame/" in url)
+    assert_accessible(framed, "the article in the live preview")
     assert csp_violations == []
 
     # Nothing was saved by previewing.
