@@ -196,8 +196,10 @@ class LivePreviewAdminMixin:
             elif field.name in form.cleaned_data:
                 chosen = form.cleaned_data[field.name]
             else:
+                # Some choice is invalid: show the valid ones, from what the form offers
+                # this user (never more).
                 ids = [v for v in request.POST.getlist(field.name) if v.isdigit()]
-                chosen = field.related_model._default_manager.filter(pk__in=ids)
+                chosen = form.fields[field.name].queryset.filter(pk__in=ids)
             # The template reads item.<relation>.all(), which answers from this cache.
             item._prefetched_objects_cache[field.name] = chosen
         if item.pk is None:

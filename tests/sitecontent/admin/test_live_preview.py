@@ -327,3 +327,14 @@ def test_a_read_only_change_form_has_no_panel(client):
     response = client.get(f"{ARTICLES}{theirs.pk}/change/")
     assert response.status_code == 200
     assert b'id="live-preview"' not in response.content
+
+
+def test_an_invalid_tag_choice_shows_the_valid_ones(client):
+    tag = TagFactory(name="Boats")
+    signed_in(client, editor())
+    data = client.post(
+        f"{ARTICLES}live-preview/", article_form(**GOOD, tags=[tag.pk, 999999])
+    ).json()
+    assert [error["field"] for error in data["errors"]] == ["tags"]
+    html = client.get(data["frame_url"]).content.decode()
+    assert ">Boats</a>" in html
