@@ -338,3 +338,14 @@ def test_an_invalid_tag_choice_shows_the_valid_ones(client):
     assert [error["field"] for error in data["errors"]] == ["tags"]
     html = client.get(data["frame_url"]).content.decode()
     assert ">Boats</a>" in html
+
+
+def test_adding_a_published_page_warns_about_its_checks(client):
+    signed_in(client, publisher())
+    posted = page_form(title="Contact", slug="contact", body="<h3>Phones</h3>", is_published="on")
+    response = client.post(f"{PAGES}add/", posted, follow=True)
+    assert Page.objects.live().count() == 1
+    warned = [m for m in messages_of(response) if "content check" in m]
+    assert len(warned) == 1
+    assert "“Contact” is published" in warned[0]
+    assert "heading 3" in warned[0]
