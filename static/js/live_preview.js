@@ -99,9 +99,32 @@
         const label = document.createElement("strong");
         label.textContent = check.severity === "warning" ? gettextOr("Warning") : gettextOr("Note");
         item.append(label, " ", check.message);
+        const field = fieldFor(check.where);
+        if (field) {
+          const go = document.createElement("button");
+          go.type = "button";
+          go.className = "button content-check-go";
+          go.textContent = gettextOr("Go to the field");
+          go.addEventListener("click", function () {
+            field.scrollIntoView({ block: "center" });
+            field.focus();
+          });
+          item.append(" ", go);
+        }
         checksList.appendChild(item);
       });
       noChecks.hidden = checks.length > 0;
+    }
+
+    // The element to take the editor to for a check: the rich text editor for the body
+    // (its textarea is hidden), the input otherwise; none if the form lacks the field.
+    function fieldFor(name) {
+      const input = form.querySelector("#id_" + name);
+      if (!input) return null;
+      const row = input.closest(".form-row, .fieldBox") || input.parentElement;
+      const editor = row && row.querySelector(".ProseMirror[contenteditable=true]");
+      if (editor) return editor;
+      return input.offsetParent === null ? null : input;
     }
 
     function gettextOr(text) {

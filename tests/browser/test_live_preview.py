@@ -96,6 +96,8 @@ def test_the_preview_follows_typing_at_both_widths_and_lists_checks(page, live_s
     warning = panel.locator(".content-check[data-code=link-vague]")
     expect(warning).to_contain_text("“click here” does not say where it leads")
     expect(preview.locator(".prose a")).to_have_text("click here")
+    warning.get_by_role("button", name="Go to the field").click()
+    expect(body).to_be_focused()
 
     save_screenshot(page, "live-preview-open")
     # The panel on its own (what this feature adds), then the whole change form with it
