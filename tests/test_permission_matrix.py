@@ -170,6 +170,26 @@ def _revision_rows(model, key):
     ]
 
 
+def _live_preview_rows(model, key):
+    """The live preview: its endpoint takes POSTs only (JSON errors, even signed out); its
+    framed rendering is for whoever may change the item (Editors: their own)."""
+    base = f"/admin/sitecontent/{model}/"
+    return [
+        (f"{model} live preview (GET)", lambda w: f"{base}live-preview/", (403, 405, 405, 405)),
+        (
+            f"{model} live preview of someone's (GET)",
+            lambda w: f"{base}{w[key].pk}/live-preview/",
+            (403, 405, 405, 405),
+        ),
+        (f"{model} live preview frame", lambda w: f"{base}live-preview/frame/", EVERYONE),
+        (
+            f"{model} live preview frame of someone's",
+            lambda w: f"{base}{w[key].pk}/live-preview/frame/",
+            (302, 403, 200, 200),
+        ),
+    ]
+
+
 ROWS = [
     ("admin home", lambda w: "/admin/", (302, 200, 200, 200)),
     *_model_rows(
@@ -177,6 +197,7 @@ ROWS = [
         "article",
         extra=[
             *_revision_rows("article", "article"),
+            *_live_preview_rows("article", "article"),
             (
                 "article compare",
                 lambda w: "/admin/sitecontent/article/{}/revisions/compare/?a={}&b={}".format(
@@ -186,7 +207,11 @@ ROWS = [
             ),
         ],
     ),
-    *_model_rows("page", "page", extra=_revision_rows("page", "page")),
+    *_model_rows(
+        "page",
+        "page",
+        extra=[*_revision_rows("page", "page"), *_live_preview_rows("page", "page")],
+    ),
     # The page tree: everyone reads it; moving and reordering are POSTs (forged below).
     ("page tree", lambda w: "/admin/sitecontent/page/tree/", EVERYONE),
     (
@@ -491,6 +516,10 @@ EDITOR_FORGERIES = [
             "/admin/sitecontent/page/tree/move/",
             {"page": w["page"].pk, "parent": "", "position": "0"},
         ),
+    ),
+    (
+        "live-preview someone's article",
+        lambda w: (f"/admin/sitecontent/article/{w['article'].pk}/live-preview/", {"title": "x"}),
     ),
     (
         "restore a revision of someone's article",

@@ -22,6 +22,7 @@ from django_prose_editor.widgets import AdminProseEditorWidget
 
 from sitecontent import roles
 from sitecontent.admin.forms import ScheduleForm
+from sitecontent.admin.preview import LivePreviewAdminMixin
 from sitecontent.admin.review import ReviewAdminMixin
 from sitecontent.admin.revisions import RevisionAdminMixin
 from sitecontent.admin.tree import PageTreeAdminMixin
@@ -79,7 +80,9 @@ class PolicyAdminMixin:
         return roles.can_delete(request.user, obj)
 
 
-class PublishableAdmin(PolicyAdminMixin, ReviewAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
+class PublishableAdmin(
+    LivePreviewAdminMixin, PolicyAdminMixin, ReviewAdminMixin, RevisionAdminMixin, admin.ModelAdmin
+):
     """What articles and pages share: status column and filter, roles, bulk actions,
     revisions and previews (admin/revisions.py)."""
 

@@ -184,20 +184,22 @@ def preview(request, token):
     """An article or page as it will render, from a signed link; never cached, never
     indexed, and a 404 once the link is bad or expired."""
     item = _previewed_item(token)
-    model = type(item)
-    if model._meta.model_name == "article":
+    return _private(item_preview_response(request, item, preview_token=token))
+
+
+def item_preview_response(request, item, **extra) -> TemplateResponse:
+    """An article or page, saved or not, rendered as visitors will see it: the signed
+    preview and the admin's live preview (sitecontent.admin.preview) both come here."""
+    if item._meta.model_name == "article":
         template, context = "sitecontent/article_detail.html", {"article": item}
     else:
         template = "sitecontent/page_detail.html"
         context = {
             "page": item,
             "ancestors": item.ancestors(),
-            "children": selectors.page_children(item),
+            "children": selectors.page_children(item) if item.pk else [],
         }
-    response = TemplateResponse(
-        request, template, {**context, "preview": True, "preview_token": token}
-    )
-    return _private(response)
+    return TemplateResponse(request, template, {**context, "preview": True, **extra})
 
 
 class SearchView(ListView):
