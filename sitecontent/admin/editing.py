@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from sitecontent import roles
 from sitecontent.publishing import editing
 
 BASE_FIELD = "_editing_base"
@@ -84,7 +85,7 @@ class EditingSessionMixin:
         if item is None:
             return None
         if not self.has_change_permission(request, item):
-            raise PermissionDenied(_("You may not change this."))
+            raise PermissionDenied(roles.why_read_only(request.user, item) or _("You may not."))
         return item
 
     def heartbeat_view(self, request, object_id):

@@ -115,12 +115,16 @@ class TestStaleSave:
         owner = editor()
         article = ArticleFactory(author=owner, title="Live title")  # live: drafts
         revision_create(
-            item=article, user=publisher(), data={**snapshot(article), "title": "Draft 1"},
+            item=article,
+            user=publisher(),
+            data={**snapshot(article), "title": "Draft 1"},
             applied=False,
         )
         base = base_of(article)  # the form shows draft 1
         revision_create(
-            item=article, user=publisher(), data={**snapshot(article), "title": "Draft 2"},
+            item=article,
+            user=publisher(),
+            data={**snapshot(article), "title": "Draft 2"},
             applied=False,
         )
         with pytest.raises(editing.StaleEdit) as refused:
