@@ -184,7 +184,7 @@
 
   function proseEditorOf(textarea) {
     const wrapper = textarea.closest(".prose-editor");
-    const view = wrapper && wrapper.querySelector(".ProseMirror");
+    const view = wrapper && wrapper.querySelector(".ProseMirror[contenteditable]");
     return view && view.editor ? view.editor : null;
   }
 
