@@ -145,6 +145,34 @@ def _revision_rows(model, key):
     ]
 
 
+def _editing_rows(model, key, *, add=True):
+    """The editing session's JSON endpoints (sitecontent.admin.editing): signed out is a
+    JSON 401, not the sign-in redirect; the heartbeat takes POST only; an autosave GET
+    is 404 while there is none, 403 to who may not change the item (Editors: not theirs)."""
+    base = f"/admin/sitecontent/{model}/"
+    rows = [
+        (
+            f"{model} heartbeat (GET)",
+            lambda w: f"{base}{w[key].pk}/editing/heartbeat/",
+            (401, 405, 405, 405),
+        ),
+        (
+            f"{model} autosave",
+            lambda w: f"{base}{w[key].pk}/editing/autosave/",
+            (401, 403, 404, 404),
+        ),
+    ]
+    if add:
+        rows.append(
+            (
+                f"{model} add autosave",
+                lambda w: f"{base}add/editing/autosave/",
+                (401, 404, 404, 404),
+            )
+        )
+    return rows
+
+
 ROWS = [
     ("admin home", lambda w: "/admin/", (302, 200, 200, 200)),
     *_model_rows(
@@ -152,6 +180,7 @@ ROWS = [
         "article",
         extra=[
             *_revision_rows("article", "article"),
+            *_editing_rows("article", "article"),
             (
                 "article compare",
                 lambda w: "/admin/sitecontent/article/{}/revisions/compare/?a={}&b={}".format(
@@ -161,12 +190,15 @@ ROWS = [
             ),
         ],
     ),
-    *_model_rows("page", "page", extra=_revision_rows("page", "page")),
+    *_model_rows(
+        "page", "page", extra=[*_revision_rows("page", "page"), *_editing_rows("page", "page")]
+    ),
     *_model_rows(
         "image",
         "image",
         extra=[
             ("image picker", lambda w: "/admin/sitecontent/image/picker/", (302, 200, 200, 200)),
+            *_editing_rows("image", "image", add=False),
         ],
     ),
     *_model_rows(
@@ -178,6 +210,7 @@ ROWS = [
                 lambda w: f"/admin/sitecontent/document/{w['document'].pk}/download/",
                 EVERYONE,
             ),
+            *_editing_rows("document", "document", add=False),
         ],
     ),
     *_model_rows("category", "category"),

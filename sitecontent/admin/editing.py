@@ -37,17 +37,22 @@ class EditingSessionMixin:
     """Put first in a ModelAdmin's bases (before the mixins whose change_view, get_form
     and response_* it wraps)."""
 
+    autosave_add_form = True
+
     # -- urls: heartbeat and autosave, JSON in and out --------------------------------
 
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
-        return [
+        add = [
             # Before the item's own: "add" would otherwise be read as an object id.
             path(
                 "add/editing/autosave/",
                 self._json_view(self.autosave_view),
                 name="{}_{}_add_autosave".format(*info),
-            ),
+            )
+        ]
+        return [
+            *(add if self.autosave_add_form else []),
             path(
                 "<path:object_id>/editing/heartbeat/",
                 self._json_view(self.heartbeat_view),
@@ -203,7 +208,7 @@ class EditingSessionMixin:
         info = opts.app_label, opts.model_name
         form = context["adminform"].form
         if add:
-            if not self.has_add_permission(request):
+            if not self.autosave_add_form or not self.has_add_permission(request):
                 return None
             autosave_url = reverse("admin:{}_{}_add_autosave".format(*info))
             found = editing.autosave_find(user=request.user, model=self.model)
@@ -259,3 +264,5 @@ class MediaEditingSessionMixin(EditingSessionMixin):
     the editing session's include (admin/sitecontent/editing_change_form.html)."""
 
     change_form_template = "admin/sitecontent/editing_change_form.html"
+    # Their add page is the direct upload (admin/uploads.py), not a model form.
+    autosave_add_form = False

@@ -12,6 +12,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sitecontent.models.fields import PlainTextField
+
 # object_id of an autosave from an "add" form: there is no item yet, and ids start at 1.
 NEW_ITEM = 0
 
@@ -49,7 +51,7 @@ class Autosave(models.Model):
         help_text=_("The item; 0 for a new one still on its add form.")
     )
     data = models.JSONField(help_text=_("Field name to the list of values posted."))
-    base = models.TextField(
+    base = PlainTextField(
         blank=True, help_text=_("The version of the item the form was opened on.")
     )
     saved_at = models.DateTimeField()

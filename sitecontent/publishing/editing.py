@@ -167,7 +167,8 @@ class StaleEdit(ValidationError):
             _(
                 "%(who)s saved changes to this item at %(when)s, after you opened it. "
                 "Your changes are not saved yet: they are still in the form. Compare them "
-                "with theirs, then save again to keep yours or change the form first."
+                "with theirs, then choose “Save anyway” to keep yours (change the form "
+                "first to keep parts of both)."
             )
             % {"who": by, "when": shown_time(at) if at else _("a moment ago")},
             code="stale",

@@ -61,7 +61,8 @@
         );
         say(
           root.querySelector("[data-changed-text]"),
-          data.changed
+          // A refused save already shows what changed, in full.
+          data.changed && !root.querySelector("[data-conflict]")
             ? data.changed.by + " saved changes at " + data.changed.at +
                 ". When you save, you will see what changed before anything is overwritten."
             : "",

@@ -6,9 +6,17 @@ import json
 import pytest
 from django.test import Client
 
-from sitecontent.models import Article, Autosave, EditingPresence, Image
-from tests.admin_forms import article_form, article_form_for
-from tests.factories import ArticleFactory, ImageFactory, UserFactory, editor, publisher
+from sitecontent.models import Article, Autosave, Document, EditingPresence, Image, Page
+from tests.admin_forms import article_form, article_form_for, page_form
+from tests.factories import (
+    ArticleFactory,
+    DocumentFactory,
+    ImageFactory,
+    PageFactory,
+    UserFactory,
+    editor,
+    publisher,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +146,33 @@ class TestStaleSave:
         assert refused.status_code == 200
         assert refused.context["adminform"].form["alt_text"].value() == "Ships"
         assert Image.objects.get(pk=image.pk).alt_text == "Boats at dawn"
+
+    def test_pages_refuse_a_stale_save(self, two_publishers):
+        alice, bob = two_publishers
+        page = PageFactory(is_published=False, title="About us", slug="about")
+        alice_base = base_from(alice.get(change_url(page)))
+        form = page_form(title="About us", slug="about", body=page.body)
+        bob.post(change_url(page), {**form, "body": "<p>Bob's text</p>"})
+
+        refused = alice.post(
+            change_url(page), {**form, "body": "<p>Alice's text</p>", "_editing_base": alice_base}
+        )
+
+        assert refused.status_code == 200
+        assert [c.name for c in refused.context["editing"]["stale"].conflicts] == ["body"]
+        assert Page.objects.get(pk=page.pk).body == "<p>Bob's text</p>"
+
+    def test_documents_refuse_a_stale_title(self, two_publishers):
+        alice, bob = two_publishers
+        document = DocumentFactory(title="Annual report")
+        alice_base = base_from(alice.get(change_url(document)))
+        assert bob.post(change_url(document), {"title": "Annual report 2026"}).status_code == 302
+
+        refused = alice.post(change_url(document), {"title": "Report", "_editing_base": alice_base})
+
+        assert refused.status_code == 200
+        assert refused.context["adminform"].form["title"].value() == "Report"
+        assert Document.objects.get(pk=document.pk).title == "Annual report 2026"
 
 
 class TestChangeForm:
