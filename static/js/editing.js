@@ -14,6 +14,7 @@
   const heartbeatUrl = root.dataset.heartbeatUrl;
   const status = root.querySelector("[data-autosave-status]");
   const AUTOSAVE_DELAY = 3000;
+  const RETRY_DELAY = 15000;
 
   function csrfToken() {
     const input = form.querySelector("input[name=csrfmiddlewaretoken]");
@@ -137,6 +138,7 @@
       .catch(() => {
         dirty = true;
         say(status, "Offline: changes not autosaved yet (at " + now() + "). Keep this tab open.");
+        window.setTimeout(schedule, RETRY_DELAY);
       })
       .finally(() => {
         inFlight = false;
@@ -172,6 +174,9 @@
   });
   root.addEventListener("submit", () => {
     submitting = true;
+  });
+  window.addEventListener("online", () => {
+    if (dirty) schedule();
   });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") flush();

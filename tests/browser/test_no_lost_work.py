@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from sitecontent.models import Article, Autosave
 from sitecontent.publishing import editing
 from tests.browser.conftest import axe_violations, save_screenshot, sign_in
-from tests.factories import ArticleFactory, editor, publisher
+from tests.factories import ArticleFactory, ImageFactory, editor, publisher
 
 pytestmark = [
     pytest.mark.browser,
@@ -210,3 +210,37 @@ def test_leaving_the_page_right_after_typing_autosaves_by_beacon(open_page, live
             break
         tab.wait_for_timeout(100)
     assert autosaved_title() == ["Market day moves to Saturday"]
+
+
+def test_a_new_articles_autosave_comes_back_with_its_hero_image(open_page, live_server):
+    editor(username="erin")
+    ImageFactory(title="Harbour at dawn")
+    url = f"{live_server.url}/admin/sitecontent/article/add/"
+
+    tab = open_page()
+    sign_in(tab, live_server, "erin")
+    tab.goto(url)
+    tab.fill("#id_title", "Lighthouse reopens")
+    tab.fill("#id_summary", "After ten years, visitors can climb it again.")
+    # An autocomplete (select2) field: the restored choice needs its label back too.
+    tab.click(".field-hero_image .select2-selection")
+    tab.keyboard.type("Harb")
+    tab.click(".select2-results__option:has-text('Harbour at dawn')")
+    expect(tab.locator("[data-autosave-status]")).to_contain_text("Autosaved at")
+    tab.context.close()
+
+    again = open_page()
+    sign_in(again, live_server, "erin")
+    again.goto(url)
+    assert_accessible(again, "article add form offering an autosave")
+    again.get_by_role("button", name="Restore unsaved changes from").click()
+    expect(again.locator("#id_title")).to_have_value("Lighthouse reopens")
+    expect(again.locator("#id_slug")).to_have_value("lighthouse-reopens")
+    expect(again.locator(".field-hero_image .select2-selection__rendered")).to_contain_text(
+        "Harbour at dawn"
+    )
+    again.click("input[name=_save]")
+    expect(again.locator(".messagelist")).to_contain_text("was added successfully")
+    article = Article.objects.get(title="Lighthouse reopens")
+    assert article.hero_image.title == "Harbour at dawn"
+    assert not Autosave.objects.exists()
