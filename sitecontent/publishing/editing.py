@@ -89,6 +89,8 @@ def _canonical(field: models.Field, value):
         # A newly chosen file: never the same as what is stored.
         return f"upload:{getattr(value, 'name', '')}:{getattr(value, 'size', '')}"
     if isinstance(value, datetime):
+        # To the second: the admin's time inputs carry no fractions, stored times may.
+        value = value.replace(microsecond=0)
         return value.astimezone(UTC).isoformat() if timezone.is_aware(value) else str(value)
     if isinstance(value, date):
         return value.isoformat()

@@ -147,6 +147,23 @@ class TestStaleSave:
         assert refused.context["adminform"].form["alt_text"].value() == "Ships"
         assert Image.objects.get(pk=image.pk).alt_text == "Boats at dawn"
 
+    def test_the_comparison_escapes_what_either_side_wrote(self, two_publishers):
+        alice, bob = two_publishers
+        article = ArticleFactory(is_published=False)
+        alice_base = base_from(alice.get(change_url(article)))
+        bob.post(change_url(article), article_form_for(article, title="<script>bob()</script>"))
+        refused = alice.post(
+            change_url(article),
+            article_form_for(
+                article, title='<img src=x onerror="alice()">', _editing_base=alice_base
+            ),
+        )
+        html = refused.content.decode()
+        assert refused.status_code == 200
+        assert "<script>bob()" not in html
+        assert "<img src=x" not in html
+        assert "&lt;script&gt;bob()&lt;/script&gt;" in html
+
     def test_pages_refuse_a_stale_save(self, two_publishers):
         alice, bob = two_publishers
         page = PageFactory(is_published=False, title="About us", slug="about")

@@ -137,6 +137,27 @@ class TestStaleSave:
         assert refused.value.conflicts[0].theirs == "Draft 2"
         assert Article.objects.get(pk=article.pk).title == "Live title"
 
+    def test_a_time_the_form_shows_to_the_second_is_the_same_time(self):
+        article = ArticleFactory(is_published=True)
+        names = ["publish_at"]
+        base = base_of(article, names)
+        moved = article.publish_at + timedelta(hours=1, microseconds=1234)
+        Article.objects.filter(pk=article.pk).update(publish_at=moved)
+        # They moved the go-live time; the editor's form (seconds only) agrees with them.
+        editing.edit_check(
+            model=Article,
+            pk=article.pk,
+            base=base,
+            submitted={"publish_at": moved.replace(microsecond=0)},
+        )
+        with pytest.raises(editing.StaleEdit):
+            editing.edit_check(
+                model=Article,
+                pk=article.pk,
+                base=base,
+                submitted={"publish_at": article.publish_at},
+            )
+
     def test_images_are_versioned_by_their_fields_too(self):
         image = ImageFactory(alt_text="Boats")
         names = ["title", "alt_text", "caption", "credit", "file"]
