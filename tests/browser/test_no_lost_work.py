@@ -244,3 +244,44 @@ def test_a_new_articles_autosave_comes_back_with_its_hero_image(open_page, live_
     article = Article.objects.get(title="Lighthouse reopens")
     assert article.hero_image.title == "Harbour at dawn"
     assert not Autosave.objects.exists()
+
+
+def test_an_autosave_older_than_someone_elses_save_is_restored_without_overwriting_it(
+    open_page, live_server
+):
+    erin = editor(username="erin", display_name="Erin Editor")
+    article = ArticleFactory(author=erin, is_published=False, title="Bridge works")
+    url = change_url(live_server, article)
+
+    tab = open_page()
+    sign_in(tab, live_server, "erin")
+    tab.goto(url)
+    tab.fill("#id_title", "Bridge works finish early")
+    expect(tab.locator("[data-autosave-status]")).to_contain_text("Autosaved at")
+    tab.context.close()
+
+    publisher(username="pat", display_name="Pat Publisher")
+    pat = open_page()
+    sign_in(pat, live_server, "pat")
+    pat.goto(url)
+    pat.fill("#id_title", "Bridge works finish late")
+    pat.click("input[name=_continue]")
+    expect(pat.locator(".messagelist")).to_contain_text("was changed successfully")
+    pat.context.close()
+
+    again = open_page()
+    sign_in(again, live_server, "erin")
+    again.goto(url)
+    expect(again.locator("[data-autosave-offer]")).to_contain_text("This item was saved since")
+    again.get_by_role("button", name="Restore unsaved changes from").click()
+    expect(again.locator("#id_title")).to_have_value("Bridge works finish early")
+    again.click("input[name=_continue]")
+
+    # The restored work continues from the version it was based on: Pat's save is not
+    # silently undone, and Erin's text is still there to keep.
+    expect(again.locator('[data-conflict-field="title"]')).to_contain_text(
+        "Bridge works finish late"
+    )
+    expect(again.locator("#id_title")).to_have_value("Bridge works finish early")
+    assert Article.objects.get(pk=article.pk).title == "Bridge works finish late"
+    assert_accessible(again, "restored autosave refused as stale")
