@@ -200,7 +200,7 @@ class EditingSessionMixin:
     # -- the page ----------------------------------------------------------------------
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["editing"] = self._editing_context(request, context, add, obj)
+        context["editing_session"] = self._editing_context(request, context, add, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def _editing_context(self, request, context, add, obj):

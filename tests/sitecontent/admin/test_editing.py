@@ -38,7 +38,7 @@ def item_url(item, tail):
 
 
 def base_from(response):
-    return response.context["editing"]["base"]
+    return response.context["editing_session"]["base"]
 
 
 @pytest.fixture
@@ -77,7 +77,7 @@ class TestStaleSave:
         assert form["title"].value() == "Alice's title"
         assert "Alice wrote a long paragraph." in form["body"].value()
         assert Article.objects.get(pk=article.pk).title == "Bob's title"
-        conflicts = refused.context["editing"]["stale"].conflicts
+        conflicts = refused.context["editing_session"]["stale"].conflicts
         assert [(c.name, c.theirs, c.yours) for c in conflicts] == [
             ("title", "Bob's title", "Alice's title"),
         ]  # Bob left the body alone: Alice's new paragraph contests nothing
@@ -98,7 +98,7 @@ class TestStaleSave:
             change_url(article),
             article_form_for(article, title="Alice's", _editing_base=alice_base, _continue="1"),
         )
-        overwrite = refused.context["editing"]["overwrite"]
+        overwrite = refused.context["editing_session"]["overwrite"]
         assert overwrite.startswith("_continue:")
 
         saved = alice.post(
@@ -129,7 +129,7 @@ class TestStaleSave:
         )
 
         assert refused.status_code == 200
-        assert refused.context["editing"]["stale"].conflicts[0].theirs == "Pat's draft"
+        assert refused.context["editing_session"]["stale"].conflicts[0].theirs == "Pat's draft"
         assert Article.objects.get(pk=article.pk).title == "Live"
 
     def test_images_refuse_a_stale_alt_text(self, two_publishers, settings):
@@ -176,7 +176,7 @@ class TestStaleSave:
         )
 
         assert refused.status_code == 200
-        assert [c.name for c in refused.context["editing"]["stale"].conflicts] == ["body"]
+        assert [c.name for c in refused.context["editing_session"]["stale"].conflicts] == ["body"]
         assert Page.objects.get(pk=page.pk).body == "<p>Bob's text</p>"
 
     def test_documents_refuse_a_stale_title(self, two_publishers):
