@@ -122,7 +122,11 @@ def editable_state(model, pk, *, lock: bool = False):
     after the other, never both against the same version."""
     manager = model._default_manager
     item = (manager.select_for_update() if lock else manager).filter(pk=pk).first()
-    if item is not None and getattr(item, "REVISION_FIELDS", None):
+    return _with_draft(item) if item is not None else None
+
+
+def _with_draft(item):
+    if getattr(item, "REVISION_FIELDS", None):
         draft = pending_draft(item)
         if draft is not None:
             overlay(item, draft.data)
@@ -255,15 +259,15 @@ def edit_check(*, model, pk, base: str, submitted: dict) -> None:
 
 
 def base_is_current(*, item, base: str) -> bool:
-    """Whether the item still stands as the form based on ``base`` showed it."""
+    """Whether ``item`` (as just loaded, not changed in memory) still stands as the
+    form based on ``base`` showed it."""
     if not base:
         return True
     try:
         expected = _parse(type(item), base)
     except ValidationError:
         return False
-    current = editable_state(type(item), item.pk)
-    return current is not None and fingerprint(current, expected) == base
+    return fingerprint(_with_draft(item), expected) == base
 
 
 # -- presence -------------------------------------------------------------------

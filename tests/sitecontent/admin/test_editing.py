@@ -331,3 +331,15 @@ class TestAutosaveEndpoint:
         no_role = signed_in(UserFactory())
         assert no_role.post(f"{ARTICLES}add/editing/autosave/", {"title": "x"}).status_code == 403
         assert not Autosave.objects.exists()
+
+
+def test_a_heartbeat_costs_a_fixed_handful_of_queries(django_assert_num_queries):
+    # The content version (middleware), session, user and permissions (2), the item,
+    # one upsert and one read of who is there, and the version check: the item's
+    # draft, its tags and its attachments.
+    alice = signed_in(publisher())
+    article = ArticleFactory(is_published=False)
+    base = base_from(alice.get(change_url(article)))
+    heartbeat(alice, article, base=base)
+    with django_assert_num_queries(11):
+        assert heartbeat(alice, article, base=base).status_code == 200
