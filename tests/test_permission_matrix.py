@@ -190,6 +190,34 @@ def _live_preview_rows(model, key):
     ]
 
 
+def _editing_rows(model, key, *, add=True):
+    """The editing session's JSON endpoints (sitecontent.admin.editing): signed out is a
+    JSON 401, not the sign-in redirect; the heartbeat takes POST only; an autosave GET
+    is 404 while there is none, 403 to who may not change the item (Editors: not theirs)."""
+    base = f"/admin/sitecontent/{model}/"
+    rows = [
+        (
+            f"{model} heartbeat (GET)",
+            lambda w: f"{base}{w[key].pk}/editing/heartbeat/",
+            (401, 405, 405, 405),
+        ),
+        (
+            f"{model} autosave",
+            lambda w: f"{base}{w[key].pk}/editing/autosave/",
+            (401, 403, 404, 404),
+        ),
+    ]
+    if add:
+        rows.append(
+            (
+                f"{model} add autosave",
+                lambda w: f"{base}add/editing/autosave/",
+                (401, 404, 404, 404),
+            )
+        )
+    return rows
+
+
 ROWS = [
     ("admin home", lambda w: "/admin/", (302, 200, 200, 200)),
     *_model_rows(
@@ -198,6 +226,7 @@ ROWS = [
         extra=[
             *_revision_rows("article", "article"),
             *_live_preview_rows("article", "article"),
+            *_editing_rows("article", "article"),
             (
                 "article compare",
                 lambda w: "/admin/sitecontent/article/{}/revisions/compare/?a={}&b={}".format(
@@ -210,7 +239,11 @@ ROWS = [
     *_model_rows(
         "page",
         "page",
-        extra=[*_revision_rows("page", "page"), *_live_preview_rows("page", "page")],
+        extra=[
+            *_revision_rows("page", "page"),
+            *_live_preview_rows("page", "page"),
+            *_editing_rows("page", "page"),
+        ],
     ),
     # The page tree: everyone reads it; moving and reordering are POSTs (forged below).
     ("page tree", lambda w: "/admin/sitecontent/page/tree/", EVERYONE),
@@ -230,6 +263,7 @@ ROWS = [
         "image",
         extra=[
             ("image picker", lambda w: "/admin/sitecontent/image/picker/", (302, 200, 200, 200)),
+            *_editing_rows("image", "image", add=False),
         ],
     ),
     *_model_rows(
@@ -241,6 +275,7 @@ ROWS = [
                 lambda w: f"/admin/sitecontent/document/{w['document'].pk}/download/",
                 EVERYONE,
             ),
+            *_editing_rows("document", "document", add=False),
         ],
     ),
     *_model_rows("category", "category"),

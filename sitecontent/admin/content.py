@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from sitecontent import roles
+from sitecontent.admin.editing import EditingSessionMixin
 from sitecontent.admin.forms import ScheduleForm
 from sitecontent.admin.preview import LivePreviewAdminMixin
 from sitecontent.admin.review import ReviewAdminMixin
@@ -81,7 +82,12 @@ class PolicyAdminMixin:
 
 
 class PublishableAdmin(
-    LivePreviewAdminMixin, PolicyAdminMixin, ReviewAdminMixin, RevisionAdminMixin, admin.ModelAdmin
+    EditingSessionMixin,
+    LivePreviewAdminMixin,
+    PolicyAdminMixin,
+    ReviewAdminMixin,
+    RevisionAdminMixin,
+    admin.ModelAdmin,
 ):
     """What articles and pages share: status column and filter, roles, bulk actions,
     revisions and previews (admin/revisions.py)."""

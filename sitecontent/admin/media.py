@@ -11,13 +11,14 @@ from django.utils.translation import gettext_lazy as _
 
 from sitecontent import roles
 from sitecontent.admin.content import PolicyAdminMixin
+from sitecontent.admin.editing import MediaEditingSessionMixin
 from sitecontent.admin.uploads import CKEditorImageBrowserMixin, DirectUploadMixin
 from sitecontent.media import services
 from sitecontent.media.renditions import image_sources, rendition_url
 from sitecontent.models import Document, Image, Upload
 
 
-class MediaAdminMixin(PolicyAdminMixin):
+class MediaAdminMixin(MediaEditingSessionMixin, PolicyAdminMixin):
     """Images and documents: saved through services.media_save (the same rule again), and a
     read-only form says why it is read-only."""
 

@@ -1,5 +1,6 @@
 """Content models (content.py), media, revisions, reviews (review.py), the audit log
-(audit.py) and the bookkeeping of scheduled publishing (publishing.py)."""
+(audit.py), who is editing what and their autosaves (editing.py) and the bookkeeping of
+scheduled publishing (publishing.py)."""
 
 from sitecontent.models.audit import AuditEvent
 from sitecontent.models.content import (
@@ -14,6 +15,7 @@ from sitecontent.models.content import (
     Tag,
     User,
 )
+from sitecontent.models.editing import NEW_ITEM, Autosave, EditingPresence
 from sitecontent.models.media import (
     Document,
     Image,
@@ -30,13 +32,16 @@ from sitecontent.models.review import ReviewRequest
 from sitecontent.models.revisions import Revision
 
 __all__ = [
+    "NEW_ITEM",
     "RESERVED_ROOT_SLUGS",
     "Article",
     "AuditEvent",
+    "Autosave",
     "Category",
     "ContentTransition",
     "ContentVersion",
     "Document",
+    "EditingPresence",
     "Image",
     "Page",
     "Publishable",
