@@ -37,6 +37,10 @@ The policy (what the permissions mean for one item):
 - **Deleting** needs the model's ``delete_*`` permission, and deleting something live
   (a live article or page, or media the public site shows) the ``publish_*`` one too
   (``can_delete``; the admin and sitecontent.publishing.services.content_delete ask it).
+- **Collections** (folders of the media library) may name the groups that use them:
+  then only those groups' members see, choose, add and change the images and documents
+  in them (``collections_for``); one naming no group is open to all. Publishers (who
+  manage collections) and superusers use every collection.
 - **Redirects** to an address on this site are anyone's with the redirect permissions;
   one that sends visitors to another site needs ``redirects.redirect_offsite``
   (Publishers), since a public, cached 301 to anywhere is a publishing act.
@@ -46,9 +50,10 @@ forged POST, a management command or a task meets the same rule.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from sitecontent.models import visibility
+from sitecontent.models import Collection, visibility
 
 EDITORS = "Editors"
 PUBLISHERS = "Publishers"
@@ -79,6 +84,8 @@ ROLE_PERMISSIONS = {
         "cms.view_cdnpurge",
         # Who did what (sitecontent.models.audit): read-only for everyone.
         "view_auditevent",
+        # The media library's collections, and which groups may use each.
+        *(f"{action}_collection" for action in (*_WRITE, "delete")),
     ],
 }
 
@@ -157,6 +164,11 @@ def why_read_only(user, item) -> str | None:
         return _("You may not change %(kind)s.") % {"kind": model._meta.verbose_name_plural}
     if can_publish(user, model) or item.pk is None:
         return None
+    if model._meta.model_name in MEDIA and not may_use_collection(user, item):
+        return _(
+            "This %(kind)s is in a collection your groups may not use; a publisher may "
+            "change it or move it."
+        ) % {"kind": model._meta.verbose_name}
     if not owns(user, item):
         return _("Only its owner or a publisher may change this %(kind)s.") % {
             "kind": model._meta.verbose_name
@@ -190,6 +202,58 @@ def can_delete(user, item) -> bool:
         model._meta.model_name in MEDIA and in_live_use(item)
     )
     return not live or can_publish(user, model)
+
+
+# -- collections -------------------------------------------------------------------
+
+
+def uses_every_collection(user, model) -> bool:
+    """Publishers of ``model`` (Image or Document) and superusers use every collection."""
+    return user.is_active and (user.is_superuser or can_publish(user, model))
+
+
+def collections_for(user, model):
+    """The collections whose ``model`` media (images or documents) ``user`` may see,
+    choose, add and change: every one for a publisher; else those naming none of the
+    groups, and those naming one of the user's. One query wherever it is used (a
+    subquery of the media lists')."""
+    collections = Collection.objects.all()
+    if user.pk is None or not user.is_active:
+        return collections.none()
+    if uses_every_collection(user, model):
+        return collections
+    named = Collection.editor_groups.through.objects.filter(collection=OuterRef("pk"))
+    return collections.filter(~Exists(named) | Exists(named.filter(group__user=user)))
+
+
+def media_visible_to(user, media):
+    """The images or documents (of the queryset ``media``) ``user`` may see and choose:
+    those in their collections. The admin's lists, the choosers and the services ask."""
+    if uses_every_collection(user, media.model):
+        return media
+    return media.filter(collection__in=collections_for(user, media.model))
+
+
+def may_use_collection(user, item, collection_id=None) -> bool:
+    """Whether ``user`` may use the collection ``item`` is in (or ``collection_id``)."""
+    model = type(item)
+    if uses_every_collection(user, model):
+        return True
+    wanted = collection_id or item.collection_id
+    # Asked several times while the admin builds one form: once per instance.
+    cache = item.__dict__.setdefault("_collections_usable", {})
+    if wanted not in cache:
+        cache[wanted] = collections_for(user, model).filter(pk=wanted).exists()
+    return cache[wanted]
+
+
+def require_collection(user, item) -> None:
+    """Raise PermissionDenied unless ``user`` may put ``item`` in its (new) collection."""
+    if not may_use_collection(user, item):
+        raise PermissionDenied(
+            _("You may not put media in the collection “%(name)s”.")
+            % {"name": item.collection}
+        )
 
 
 def can_redirect_offsite(user) -> bool:

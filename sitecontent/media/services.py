@@ -20,9 +20,10 @@ RETRY_BATCH = 50
 
 @transaction.atomic
 def media_save(*, item, user):
-    """Save an image or document ``user`` changed (or added): only their own, and only
-    while no live page shows it, unless they are a publisher (sitecontent.roles).
-    The rule is checked against what is stored, not what the form holds."""
+    """Save an image or document ``user`` changed (or added): only their own, in a
+    collection they may use, and only while no live page shows it, unless they are a
+    publisher (sitecontent.roles). The rule is checked against what is stored, not what
+    the form holds; and the collection it goes to against the user's."""
     if item.pk is not None:
         stored = type(item).objects.select_for_update().filter(pk=item.pk).first()
         roles.require_change(user, stored or item)
@@ -30,6 +31,7 @@ def media_save(*, item, user):
         raise PermissionDenied(
             _("You may not add %(kind)s.") % {"kind": item._meta.verbose_name_plural}
         )
+    roles.require_collection(user, item)
     item.save()
     return item
 

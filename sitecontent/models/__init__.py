@@ -15,6 +15,7 @@ from sitecontent.models.content import (
     User,
 )
 from sitecontent.models.media import (
+    Collection,
     Document,
     Image,
     Upload,
@@ -33,6 +34,7 @@ __all__ = [
     "Article",
     "AuditEvent",
     "Category",
+    "Collection",
     "ContentTransition",
     "ContentVersion",
     "Document",
