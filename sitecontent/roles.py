@@ -251,8 +251,7 @@ def require_collection(user, item) -> None:
     """Raise PermissionDenied unless ``user`` may put ``item`` in its (new) collection."""
     if not may_use_collection(user, item):
         raise PermissionDenied(
-            _("You may not put media in the collection “%(name)s”.")
-            % {"name": item.collection}
+            _("You may not put media in the collection “%(name)s”.") % {"name": item.collection}
         )
 
 

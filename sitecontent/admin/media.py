@@ -72,12 +72,12 @@ class MediaAdminMixin(PolicyAdminMixin):
             return "—"
         uses = selectors.media_uses(obj)
         if not uses:
-            return _("No article or page uses this %(kind)s.") % {
-                "kind": obj._meta.verbose_name
-            }
+            return _("No article or page uses this %(kind)s.") % {"kind": obj._meta.verbose_name}
         rows = (
             (
-                reverse(f"admin:sitecontent_{use.item._meta.model_name}_change", args=[use.item.pk]),
+                reverse(
+                    f"admin:sitecontent_{use.item._meta.model_name}_change", args=[use.item.pk]
+                ),
                 use.item.title,
                 use.item._meta.verbose_name.capitalize(),
                 use.item.status.label,
@@ -158,14 +158,17 @@ class ImageAdmin(MediaAdminMixin, CKEditorImageBrowserMixin, DirectUploadMixin, 
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @staticmethod
-    def _stored(obj) -> bool:
-        """Whether the image's file is stored: after a failed form it is only the upload
-        that was not kept, and no preview can point at it."""
-        return bool(obj and obj.file) and obj.file._committed
+    def _previewable(obj) -> bool:
+        """Whether a preview can be shown of what is stored. After a failed form the file
+        is the upload, which was not kept: no preview may point at it, but the stored
+        image's renditions (still those on the row) show what is kept."""
+        if not (obj and obj.file):
+            return False
+        return obj.file._committed or bool(obj.pk and obj.renditions)
 
     @admin.display(description=_("preview"))
     def thumbnail(self, obj):
-        if not self._stored(obj):
+        if not self._previewable(obj):
             return _("Shown once the image is saved.") if obj and obj.file else "—"
         url = image_sources(obj).thumbnail
         return format_html('<img class="admin-thumbnail" src="{}" alt="" loading="lazy">', url)
@@ -174,7 +177,7 @@ class ImageAdmin(MediaAdminMixin, CKEditorImageBrowserMixin, DirectUploadMixin, 
     def focal_point_picker(self, obj):
         """The preview an editor clicks to set the focal point (static/js/focal-point.js
         fills the two number fields below it, which also work on their own)."""
-        if not self._stored(obj) or not obj.width:
+        if not self._previewable(obj) or not obj.width:
             return _("Set once the image is saved.")
         x, y = obj.focal_point
         return format_html(

@@ -55,8 +55,9 @@ class ImageSources:
         return rendition_url(crop) if crop else self.share
 
     def nearest(self, width: int) -> str:
-        """The fallback rendition closest to ``width`` (the original while none exist)."""
-        best = min(self.fallback, key=lambda r: abs(r["width"] - width), default=None)
+        """The rendition closest to ``width``, JPEG or PNG if there is one (the original
+        while none exist)."""
+        best = min(self.fallback or self.webp, key=lambda r: abs(r["width"] - width), default=None)
         return rendition_url(best) if best else self.original
 
     @property

@@ -43,7 +43,10 @@ def media_uses(media) -> list[Use]:
         body = Q(body__contains=f'data-file="{media.pk}"')
         if media.file:
             body |= Q(body__contains=f"{media.folder}/")
-        ways = {"article": {"hero image": Q(hero_image=media.pk), "body": body}, "page": {"body": body}}
+        ways = {
+            "article": {"hero image": Q(hero_image=media.pk), "body": body},
+            "page": {"body": body},
+        }
     elif isinstance(media, Document):
         body = Q(body__contains=document_address_prefix(media.pk))
         ways = {
@@ -68,7 +71,9 @@ def media_uses(media) -> list[Use]:
             conditions |= condition if isinstance(condition, Q) else Q(condition)
         rows = (
             model.objects.filter(conditions)
-            .annotate(**{_flag(way): ExpressionWrapper(c, BooleanField()) for way, c in tests.items()})
+            .annotate(
+                **{_flag(way): ExpressionWrapper(c, BooleanField()) for way, c in tests.items()}
+            )
             .only(*_LISTED[model._meta.model_name])
             .order_by("title")
         )
@@ -82,4 +87,7 @@ def _flag(way: str) -> str:
 
 # What a list of uses shows of each: its title, its state, its addresses.
 _PUBLICATION = ("title", "is_published", "publish_at", "unpublish_at")
-_LISTED = {"article": (*_PUBLICATION, "slug", "category_id"), "page": (*_PUBLICATION, "slug", "parent_id")}
+_LISTED = {
+    "article": (*_PUBLICATION, "slug", "category_id"),
+    "page": (*_PUBLICATION, "slug", "parent_id"),
+}
