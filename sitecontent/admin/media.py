@@ -60,6 +60,14 @@ class MediaAdminMixin(PolicyAdminMixin):
         queryset = super().get_queryset(request).select_related("collection")
         return roles.media_visible_to(request.user, queryset)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "file" and field is not None:
+            # With a stored file Django renders the input in a fieldset whose legend no
+            # screen reader ties to it ("Currently: … Change: [input]").
+            field.widget.attrs.setdefault("aria-label", _("Choose a file"))
+        return field
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "collection":
             kwargs["queryset"] = roles.collections_for(request.user, self.model)
