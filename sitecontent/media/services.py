@@ -78,11 +78,12 @@ def image_renditions_request(*, image_ids, now: datetime) -> None:
 
 
 def image_renditions_retry_stale(*, now: datetime) -> list[int]:
-    """Ask again for the renditions of images that still have none, last asked for
-    more than REQUEST_AGAIN_AFTER ago (or never). Called from the minute tick; returns
-    the ids asked for. Safe to run twice: a second run finds them asked just now."""
+    """Ask again for the renditions of images that still have none (or no crops: images
+    from before focal points get theirs this way), last asked for more than
+    REQUEST_AGAIN_AFTER ago (or never). Called from the minute tick; returns the ids
+    asked for. Safe to run twice: a second run finds them asked just now."""
     stale = (
-        Image.objects.filter(renditions=[])
+        Image.objects.filter(Q(renditions=[]) | Q(crops={}))
         .exclude(file="")
         .filter(
             Q(renditions_requested_at__isnull=True)

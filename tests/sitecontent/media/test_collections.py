@@ -136,6 +136,16 @@ class TestAdmin:
         hidden = Image.objects.get(title="Sport picture")
         assert client.get(f"{IMAGES}{hidden.pk}/change/").status_code == 302  # "not found"
 
+    def test_the_hero_image_autocomplete_offers_only_the_users_collections(self, client, sport):
+        mine = ImageFactory(title="Open picture")
+        ImageFactory(title="Sport picture", collection=sport)
+        client.force_login(editor(username="other"))
+        response = client.get(
+            "/admin/autocomplete/",
+            {"app_label": "sitecontent", "model_name": "article", "field_name": "hero_image"},
+        )
+        assert [r["id"] for r in response.json()["results"]] == [str(mine.pk)]
+
     def test_group_member_sees_and_filters_by_collection(self, client, sport, sport_editor):
         ImageFactory(title="Open picture")
         ImageFactory(title="Sport picture", collection=sport)

@@ -132,3 +132,16 @@ class TestCrops:
         monkeypatch.setattr(rendering, "make_crops", racing)
         assert rendering.image_renditions_create(image_id=image.pk) == "stale"
         assert Image.objects.get(pk=image.pk).crops == {}
+
+    def test_images_from_before_crops_get_them_from_the_minute_tick(
+        self, django_capture_on_commit_callbacks
+    ):
+        from django.utils import timezone
+
+        image = marked_image()
+        Image.objects.filter(pk=image.pk).update(crops={}, renditions_requested_at=None)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.image_renditions_retry_stale(now=timezone.now()) == [image.pk]
+        image.refresh_from_db()
+        assert set(image.crops) == {"share"}
+        assert services.image_renditions_retry_stale(now=timezone.now()) == []
