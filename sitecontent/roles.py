@@ -39,8 +39,9 @@ The policy (what the permissions mean for one item):
   (``can_delete``; the admin and sitecontent.publishing.services.content_delete ask it).
 - **Collections** (folders of the media library) may name the groups that use them:
   then only those groups' members see, choose, add and change the images and documents
-  in them (``collections_for``); one naming no group is open to all. Publishers (who
-  manage collections) and superusers use every collection.
+  in them (``collections_for``); one naming no group follows its parent's, and at the
+  top is open to all. Publishers (who manage collections) and superusers use every
+  collection.
 - **Redirects** to an address on this site are anyone's with the redirect permissions;
   one that sends visitors to another site needs ``redirects.redirect_offsite``
   (Publishers), since a public, cached 301 to anywhere is a publishing act.
@@ -214,16 +215,35 @@ def uses_every_collection(user, model) -> bool:
 
 def collections_for(user, model):
     """The collections whose ``model`` media (images or documents) ``user`` may see,
-    choose, add and change: every one for a publisher; else those naming none of the
-    groups, and those naming one of the user's. One query wherever it is used (a
-    subquery of the media lists')."""
+    choose, add and change: every one for a publisher; else each whose groups (or, if it
+    names none, its nearest ancestor's that names some) include one of the user's, and
+    those where no collection up the tree names any. Asks the database once (the
+    collections are a short list; the tree is walked here), then once per instance."""
     collections = Collection.objects.all()
     if user.pk is None or not user.is_active:
         return collections.none()
     if uses_every_collection(user, model):
         return collections
-    named = Collection.editor_groups.through.objects.filter(collection=OuterRef("pk"))
-    return collections.filter(~Exists(named) | Exists(named.filter(group__user=user)))
+    if "_usable_collections" not in user.__dict__:
+        named = Collection.editor_groups.through.objects.filter(collection=OuterRef("pk"))
+        rows = collections.annotate(
+            restricted=Exists(named), mine=Exists(named.filter(group__user=user))
+        ).values_list("pk", "parent_id", "restricted", "mine")
+        tree = {pk: (parent, restricted, mine) for pk, parent, restricted, mine in rows}
+        user.__dict__["_usable_collections"] = frozenset(pk for pk in tree if _may_use(tree, pk))
+    return collections.filter(pk__in=user.__dict__["_usable_collections"])
+
+
+def _may_use(tree, pk) -> bool:
+    """Up the tree to the first collection naming groups: whether the user is in one."""
+    seen = set()
+    while pk is not None and pk not in seen:
+        seen.add(pk)
+        parent, restricted, mine = tree[pk]
+        if restricted:
+            return mine
+        pk = parent
+    return True  # nothing up the tree names a group: open to all
 
 
 def media_visible_to(user, media):
@@ -240,11 +260,8 @@ def may_use_collection(user, item, collection_id=None) -> bool:
     if uses_every_collection(user, model):
         return True
     wanted = collection_id or item.collection_id
-    # Asked several times while the admin builds one form: once per instance.
-    cache = item.__dict__.setdefault("_collections_usable", {})
-    if wanted not in cache:
-        cache[wanted] = collections_for(user, model).filter(pk=wanted).exists()
-    return cache[wanted]
+    collections_for(user, model)  # works out (once per user instance) which they may use
+    return wanted in user.__dict__.get("_usable_collections", ())
 
 
 def require_collection(user, item) -> None:

@@ -243,6 +243,17 @@ class Collection(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """A collection cannot be put inside itself, nor inside one of its own."""
+        parent, seen = self.parent, set()
+        while parent is not None and parent.pk not in seen:
+            if self.pk is not None and parent.pk == self.pk:
+                raise ValidationError(
+                    {"parent": _("A collection cannot be inside itself or one of its own.")}
+                )
+            seen.add(parent.pk)
+            parent = parent.parent
+
 
 def _collection_field(kind):
     return models.ForeignKey(

@@ -80,12 +80,36 @@ class TestPolicy:
         assert set(roles.collections_for(other, Image)) == {general()}
         assert set(roles.collections_for(publisher(), Image)) == {general(), sport}
 
-    def test_media_lists_answer_in_one_query(self, sport, django_assert_num_queries):
+    def test_a_folder_without_groups_follows_its_parent(self, sport, sport_editor):
+        results = Collection.objects.create(name="Results", parent=sport)
+        inner = Collection.objects.create(name="Inner", parent=results)
+        elsewhere = Collection.objects.create(name="Open folder", parent=general())
+        other = editor(username="other")
+        assert set(roles.collections_for(other, Image)) == {general(), elsewhere}
+        assert {results, inner} <= set(roles.collections_for(sport_editor, Image))
+        # Naming groups on a folder replaces its parent's for it and below.
+        inner.editor_groups.add(Group.objects.get(name="Editors"))
+        assert inner in roles.collections_for(editor(username="third"), Image)
+
+    def test_a_collection_cannot_be_put_inside_its_own(self, sport):
+        from django.core.exceptions import ValidationError
+
+        results = Collection.objects.create(name="Results", parent=sport)
+        sport.parent = results
+        with pytest.raises(ValidationError, match="inside itself"):
+            sport.full_clean()
+
+    def test_media_lists_ask_twice_whatever_the_tree(self, sport, django_assert_num_queries):
+        for n in range(5):
+            Collection.objects.create(name=f"Folder {n}", parent=sport)
         ImageFactory.create_batch(2, collection=sport)
+        ImageFactory()
         other = editor(username="other")
         other.has_perm("sitecontent.publish_image")  # its permissions, read once per user
-        with django_assert_num_queries(1):
-            assert list(roles.media_visible_to(other, Image.objects.all())) == []
+        with django_assert_num_queries(2):  # the collections, then the list
+            assert len(roles.media_visible_to(other, Image.objects.all())) == 1
+        with django_assert_num_queries(1):  # the same user again: the list only
+            assert len(roles.media_visible_to(other, Image.objects.all())) == 1
 
     def test_editor_cannot_save_into_a_collection_not_theirs(self, sport):
         other = editor(username="other")
