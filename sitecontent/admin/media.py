@@ -37,7 +37,13 @@ class MediaForm(forms.ModelForm):
 
     def clean_collection(self):
         chosen = self.cleaned_data.get("collection")
-        return chosen or Collection.objects.get(pk=Collection.objects.default_id())
+        if chosen is None:
+            # The field offers only the collections the user may use (MediaAdminMixin).
+            offered = self.fields["collection"].queryset
+            chosen = offered.filter(pk=Collection.objects.default_id()).first()
+            if chosen is None:
+                raise forms.ValidationError(_("Choose a collection."), code="required")
+        return chosen
 
     def full_clean(self):
         super().full_clean()
