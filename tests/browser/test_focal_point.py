@@ -116,3 +116,48 @@ def test_the_point_can_be_typed_without_a_pointer(page, live_server):
     image = Image.objects.get()
     assert image.crops["share"]["box"] == [0, 0, 1200, 630]
     assert RED in crop_colours(image)
+
+
+def test_a_failed_image_form_asks_for_the_file_again_without_a_broken_preview(
+    page, live_server, tmp_path, screenshot
+):
+    editor(username="eda")
+    serve_media(page)
+    sign_in(page, live_server, "eda")
+    page.goto(f"{live_server.url}/admin/sitecontent/image/add/")
+    assert_accessible(page, "image add form")
+    picture = tmp_path / "squares.png"
+    picture.write_bytes(marked_png())
+    page.fill("#id_title", "Squares")
+    page.set_input_files("#id_file", str(picture))
+    page.click("input[name=_save]")  # no alt text
+    page.wait_for_selector(".errornote")
+    file_row = page.locator(".field-file")
+    assert "Choose the file again" in file_row.inner_text()
+    broken = page.evaluate(
+        "() => [...document.images].filter(i => !i.complete || !i.naturalWidth).length"
+    )
+    assert broken == 0
+    assert_accessible(page, "image add form with errors")
+    screenshot("focal-point-3-failed-form")
+    assert not Image.objects.exists()
+
+
+def test_a_publisher_makes_a_collection_for_a_group(page, live_server):
+    from django.contrib.auth.models import Group
+
+    from sitecontent.models import Collection
+    from tests.factories import publisher
+
+    publisher(username="pia")
+    Group.objects.create(name="Sport desk")
+    sign_in(page, live_server, "pia")
+    page.goto(f"{live_server.url}/admin/sitecontent/collection/add/")
+    assert_accessible(page, "collection add form")
+    page.fill("#id_name", "Sport")
+    page.get_by_label("Sport desk").check()
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    assert_accessible(page, "collection list")
+    sport = Collection.objects.get(name="Sport")
+    assert [g.name for g in sport.editor_groups.all()] == ["Sport desk"]
