@@ -74,6 +74,12 @@ class MediaAdminMixin(PolicyAdminMixin):
             field.widget.attrs.setdefault("aria-label", _("Choose a file"))
         return field
 
+    add_fields: list[str]
+
+    def get_fields(self, request, obj=None):
+        # A new item has no preview, focal point, renditions or uses yet.
+        return self.add_fields if obj is None else super().get_fields(request, obj)
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "collection":
             kwargs["queryset"] = roles.collections_for(request.user, self.model)
@@ -159,6 +165,7 @@ class ImageAdmin(MediaAdminMixin, CKEditorImageBrowserMixin, DirectUploadMixin, 
         "rendition_list",
         "usage",
     ]
+    add_fields = ["title", "file", "alt_text", "caption", "credit", "collection"]
 
     class Media:
         css = {"all": ["css/admin.css", "css/media-library.css"]}
@@ -251,6 +258,7 @@ class DocumentAdmin(MediaAdminMixin, DirectUploadMixin, admin.ModelAdmin):
         "created_at",
     ]
     fields = ["title", "file", "download", "collection", "content_type", "size_display", "usage"]
+    add_fields = ["title", "file", "collection"]
 
     class Media:
         css = {"all": ["css/media-library.css"]}

@@ -35,7 +35,7 @@ def test_failed_add_form_asks_for_the_file_again_and_shows_no_preview(editor_cli
     assert CHOOSE_AGAIN in str(form.errors["file"])
     html = response.content.decode()
     assert image_urls(html) == []  # nothing points at the upload, which was not stored
-    assert "Shown once the image is saved." in html
+    assert "focal_x" not in html  # set once there is an image to click
     assert not Image.objects.exists()
 
 
