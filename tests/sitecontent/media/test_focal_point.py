@@ -104,6 +104,23 @@ class TestCrops:
         assert not store.exists(before)
         assert any("image_id" in getattr(c, "keywords", {}) for c in callbacks)
 
+    def test_pages_showing_it_are_purged_once_the_new_crop_exists(
+        self, django_capture_on_commit_callbacks
+    ):
+        from cms import cdn
+        from tests.factories import ArticleFactory
+
+        image = marked_image(focal_x=0.1)
+        article = ArticleFactory(hero_image=image)
+        image.focal_x = 0.9
+        with django_capture_on_commit_callbacks(execute=True):
+            services.media_save(item=image, user=publisher())
+        purged = [set(paths) for paths in cdn.get_backend().purges]
+        # The task (inline here, so its purge joins the save's) purges after storing the
+        # new crop: pages cached before then would still name the old one.
+        assert len(purged) == 1
+        assert article.get_absolute_url() in purged[0]
+
     def test_a_save_that_leaves_the_point_asks_for_nothing(
         self, django_capture_on_commit_callbacks
     ):
