@@ -119,7 +119,8 @@ class TestCrops:
         # The task (inline here, so its purge joins the save's) purges after storing the
         # new crop: pages cached before then would still name the old one.
         assert len(purged) == 1
-        assert article.get_absolute_url() in purged[0]
+        assert "/articles/*" in purged[0]  # collapsed: its page among them
+        assert article.get_absolute_url().startswith("/articles/")
 
     def test_a_save_that_leaves_the_point_asks_for_nothing(
         self, django_capture_on_commit_callbacks
