@@ -37,6 +37,11 @@ The policy (what the permissions mean for one item):
 - **Deleting** needs the model's ``delete_*`` permission, and deleting something live
   (a live article or page, or media the public site shows) the ``publish_*`` one too
   (``can_delete``; the admin and sitecontent.publishing.services.content_delete ask it).
+- **Collections** (folders of the media library) may name the groups that use them:
+  then only those groups' members see, choose, add and change the images and documents
+  in them (``collections_for``); one naming no group follows its parent's, and at the
+  top is open to all. Publishers (who manage collections) and superusers use every
+  collection.
 - **Redirects** to an address on this site are anyone's with the redirect permissions;
   one that sends visitors to another site needs ``redirects.redirect_offsite``
   (Publishers), since a public, cached 301 to anywhere is a publishing act.
@@ -46,9 +51,10 @@ forged POST, a management command or a task meets the same rule.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from sitecontent.models import visibility
+from sitecontent.models import Collection, visibility
 
 EDITORS = "Editors"
 PUBLISHERS = "Publishers"
@@ -79,6 +85,8 @@ ROLE_PERMISSIONS = {
         "cms.view_cdnpurge",
         # Who did what (sitecontent.models.audit): read-only for everyone.
         "view_auditevent",
+        # The media library's collections, and which groups may use each.
+        *(f"{action}_collection" for action in (*_WRITE, "delete")),
     ],
 }
 
@@ -157,6 +165,11 @@ def why_read_only(user, item) -> str | None:
         return _("You may not change %(kind)s.") % {"kind": model._meta.verbose_name_plural}
     if can_publish(user, model) or item.pk is None:
         return None
+    if model._meta.model_name in MEDIA and not may_use_collection(user, item):
+        return _(
+            "This %(kind)s is in a collection your groups may not use; a publisher may "
+            "change it or move it."
+        ) % {"kind": model._meta.verbose_name}
     if not owns(user, item):
         return _("Only its owner or a publisher may change this %(kind)s.") % {
             "kind": model._meta.verbose_name
@@ -190,6 +203,73 @@ def can_delete(user, item) -> bool:
         model._meta.model_name in MEDIA and in_live_use(item)
     )
     return not live or can_publish(user, model)
+
+
+# -- collections -------------------------------------------------------------------
+
+
+def uses_every_collection(user, model) -> bool:
+    """Publishers of ``model`` (Image or Document) and superusers use every collection."""
+    return user.is_active and (user.is_superuser or can_publish(user, model))
+
+
+def collections_for(user, model):
+    """The collections whose ``model`` media (images or documents) ``user`` may see,
+    choose, add and change: every one for a publisher; else each whose groups (or, if it
+    names none, its nearest ancestor's that names some) include one of the user's, and
+    those where no collection up the tree names any. Asks the database once (the
+    collections are a short list; the tree is walked here), then once per instance."""
+    collections = Collection.objects.all()
+    if user.pk is None or not user.is_active:
+        return collections.none()
+    if uses_every_collection(user, model):
+        return collections
+    if "_usable_collections" not in user.__dict__:
+        named = Collection.editor_groups.through.objects.filter(collection=OuterRef("pk"))
+        rows = collections.annotate(
+            restricted=Exists(named), mine=Exists(named.filter(group__user=user))
+        ).values_list("pk", "parent_id", "restricted", "mine")
+        tree = {pk: (parent, restricted, mine) for pk, parent, restricted, mine in rows}
+        user.__dict__["_usable_collections"] = frozenset(pk for pk in tree if _may_use(tree, pk))
+    return collections.filter(pk__in=user.__dict__["_usable_collections"])
+
+
+def _may_use(tree, pk) -> bool:
+    """Up the tree to the first collection naming groups: whether the user is in one."""
+    seen = set()
+    while pk is not None and pk not in seen:
+        seen.add(pk)
+        parent, restricted, mine = tree[pk]
+        if restricted:
+            return mine
+        pk = parent
+    return True  # nothing up the tree names a group: open to all
+
+
+def media_visible_to(user, media):
+    """The images or documents (of the queryset ``media``) ``user`` may see and choose:
+    those in their collections. The admin's lists, the choosers and the services ask."""
+    if uses_every_collection(user, media.model):
+        return media
+    return media.filter(collection__in=collections_for(user, media.model))
+
+
+def may_use_collection(user, item, collection_id=None) -> bool:
+    """Whether ``user`` may use the collection ``item`` is in (or ``collection_id``)."""
+    model = type(item)
+    if uses_every_collection(user, model):
+        return True
+    wanted = collection_id or item.collection_id
+    collections_for(user, model)  # works out (once per user instance) which they may use
+    return wanted in user.__dict__.get("_usable_collections", ())
+
+
+def require_collection(user, item) -> None:
+    """Raise PermissionDenied unless ``user`` may put ``item`` in its (new) collection."""
+    if not may_use_collection(user, item):
+        raise PermissionDenied(
+            _("You may not put media in the collection “%(name)s”.") % {"name": item.collection}
+        )
 
 
 def can_redirect_offsite(user) -> bool:

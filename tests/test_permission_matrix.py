@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from cms.models import CdnPurge, TaskRun
-from sitecontent.models import AuditEvent, ReviewRequest, Upload
+from sitecontent.models import AuditEvent, Collection, ReviewRequest, Upload
 from sitecontent.publishing import revisions
 from tests.factories import (
     ArticleFactory,
@@ -60,6 +60,7 @@ def world(db):
         "tag": TagFactory(),
         "image": ImageFactory(),
         "document": DocumentFactory(),
+        "collection": Collection.objects.create(name="Sport"),
         "someone": someone,
         "group": Group.objects.first(),
         "upload": Upload.objects.create(
@@ -279,6 +280,15 @@ ROWS = [
         ],
     ),
     *_model_rows("category", "category"),
+    # Collections of the media library: Publishers manage them.
+    *_model_rows(
+        "collection",
+        "collection",
+        list=(302, 403, 200, 200),
+        add=(302, 403, 200, 200),
+        change=(302, 403, 200, 200),
+        history=(302, 403, 200, 200),
+    ),
     *_model_rows("tag", "tag"),
     (
         "page compare",

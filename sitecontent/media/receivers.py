@@ -1,5 +1,6 @@
-"""Media receivers: a new image gets its renditions made, and replaced or deleted
-files are removed (with their CDN paths)."""
+"""Media receivers: a new image gets its renditions made (and its crops cut again when
+its focal point moves), and replaced or deleted files are removed (with their CDN
+paths)."""
 
 from functools import partial
 
@@ -21,7 +22,12 @@ def remember_file_before_change(sender, instance, raw=False, **kwargs):
         return
     before = sender.objects.filter(pk=instance.pk).first()
     instance._file_before = before.file.name if before else None
-    instance._renditions_before = getattr(before, "renditions", None) or []
+    instance._renditions_before = [
+        *(getattr(before, "renditions", None) or []),
+        *(getattr(before, "crops", None) or {}).values(),
+    ]
+    if sender is Image and before is not None:
+        instance._focal_before = before.focal_point
     if sender is Document and before is not None:
         instance._shown_before = (before.title, before.file.name)
 
@@ -31,9 +37,12 @@ def image_saved(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
     previous = getattr(instance, "_file_before", None)
-    if created or (previous and previous != instance.file.name):
+    replaced = previous and previous != instance.file.name
+    # A moved focal point: the crops are cut again, under new names (rendering.crop_name).
+    moved = getattr(instance, "_focal_before", instance.focal_point) != instance.focal_point
+    if created or replaced or moved:
         services.image_renditions_request(image_ids=[instance.pk], now=timezone.now())
-    if previous and previous != instance.file.name:
+    if replaced:
         _forget_files([previous, *(r["name"] for r in instance._renditions_before)])
     if not created:
         # Alt text, caption or the file changed: pages showing the image are stale.
@@ -49,7 +58,8 @@ def document_saved(sender, instance, created, raw=False, **kwargs):
 
 @receiver(post_delete, sender=Image)
 def image_deleted(sender, instance, **kwargs):
-    _forget_files([instance.file.name, *(r["name"] for r in instance.renditions or [])])
+    copies = [*(instance.renditions or []), *(instance.crops or {}).values()]
+    _forget_files([instance.file.name, *(r["name"] for r in copies)])
 
 
 @receiver(post_delete, sender=Document)

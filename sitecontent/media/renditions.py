@@ -29,6 +29,7 @@ class ImageSources:
     original: str
     webp: list[dict]
     fallback: list[dict]
+    crops: dict[str, dict]
 
     @property
     def ready(self) -> bool:
@@ -47,6 +48,19 @@ class ImageSources:
         return rendition_url(fitting[-1]) if fitting else self.original
 
     @property
+    def share_card(self) -> str:
+        """For link previews: the 1.91:1 crop around the focal point (sitecontent.media.
+        rendering.CROPS), else as ``share``. Not for bodies: it cuts the image."""
+        crop = self.crops.get("share")
+        return rendition_url(crop) if crop else self.share
+
+    def nearest(self, width: int) -> str:
+        """The rendition closest to ``width``, JPEG or PNG if there is one (the original
+        while none exist)."""
+        best = min(self.fallback or self.webp, key=lambda r: abs(r["width"] - width), default=None)
+        return rendition_url(best) if best else self.original
+
+    @property
     def thumbnail(self) -> str:
         """For lists of images: the narrowest rendition of any format, or the original."""
         smallest = min([*self.webp, *self.fallback], key=lambda r: r["width"], default=None)
@@ -60,4 +74,5 @@ def image_sources(image) -> ImageSources:
         original=image.file.url,
         webp=[r for r in by_width if r["format"] == "WEBP"],
         fallback=[r for r in by_width if r["format"] != "WEBP"],
+        crops=image.crops or {},
     )

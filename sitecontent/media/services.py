@@ -20,9 +20,10 @@ RETRY_BATCH = 50
 
 @transaction.atomic
 def media_save(*, item, user):
-    """Save an image or document ``user`` changed (or added): only their own, and only
-    while no live page shows it, unless they are a publisher (sitecontent.roles).
-    The rule is checked against what is stored, not what the form holds."""
+    """Save an image or document ``user`` changed (or added): only their own, in a
+    collection they may use, and only while no live page shows it, unless they are a
+    publisher (sitecontent.roles). The rule is checked against what is stored, not what
+    the form holds; and the collection it goes to against the user's."""
     created = item.pk is None
     if not created:
         stored = type(item).objects.select_for_update().filter(pk=item.pk).first()
@@ -31,6 +32,7 @@ def media_save(*, item, user):
         raise PermissionDenied(
             _("You may not add %(kind)s.") % {"kind": item._meta.verbose_name_plural}
         )
+    roles.require_collection(user, item)
     item.save()
     AuditEvent.objects.record(
         AuditEvent.Action.CREATE if created else AuditEvent.Action.EDIT, user=user, item=item
@@ -82,11 +84,12 @@ def image_renditions_request(*, image_ids, now: datetime) -> None:
 
 
 def image_renditions_retry_stale(*, now: datetime) -> list[int]:
-    """Ask again for the renditions of images that still have none, last asked for
-    more than REQUEST_AGAIN_AFTER ago (or never). Called from the minute tick; returns
-    the ids asked for. Safe to run twice: a second run finds them asked just now."""
+    """Ask again for the renditions of images that still have none (or no crops: images
+    from before focal points get theirs this way), last asked for more than
+    REQUEST_AGAIN_AFTER ago (or never). Called from the minute tick; returns the ids
+    asked for. Safe to run twice: a second run finds them asked just now."""
     stale = (
-        Image.objects.filter(renditions=[])
+        Image.objects.filter(Q(renditions=[]) | Q(crops={}))
         .exclude(file="")
         .filter(
             Q(renditions_requested_at__isnull=True)

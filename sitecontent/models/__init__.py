@@ -17,6 +17,7 @@ from sitecontent.models.content import (
 )
 from sitecontent.models.editing import NEW_ITEM, Autosave, EditingPresence
 from sitecontent.models.media import (
+    Collection,
     Document,
     Image,
     Upload,
@@ -38,6 +39,7 @@ __all__ = [
     "AuditEvent",
     "Autosave",
     "Category",
+    "Collection",
     "ContentTransition",
     "ContentVersion",
     "Document",

@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.deconstruct import deconstructible
 from django.utils.text import slugify
@@ -181,6 +182,93 @@ def validate_document_bytes(file):
     _check_bytes(file, "inspect_document", "invalid_document")
 
 
+class CollectionQuerySet(models.QuerySet):
+    def default_id(self) -> int:
+        """The collection new media go to when none is chosen ("General", made by
+        migration 0015; made again if a test flushed the table)."""
+        pk = self.filter(is_default=True).values_list("pk", flat=True).first()
+        if pk is None:
+            pk = self.create(name=str(_("General")), is_default=True).pk
+        return pk
+
+
+def default_collection_id() -> int:
+    return Collection.objects.default_id()
+
+
+class Collection(models.Model):
+    """A folder of the media library. Naming ``editor_groups`` limits who may see, choose,
+    add and change the images and documents in it (sitecontent.roles.collections_for);
+    a collection without groups is open to everyone who may use the media library."""
+
+    name = PlainCharField(max_length=120, help_text=_("For example “Sport photos 2026”."))
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text=_("Put this collection inside another one (a folder in a folder)."),
+    )
+    editor_groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="media_collections",
+        help_text=_(
+            "Groups whose members may see, choose, add and change media here. Empty: "
+            "everyone who may use the media library. Publishers may always."
+        ),
+    )
+    is_default = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text=_("Where new media go when no collection is chosen."),
+    )
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="sitecontent_collection_one_default",
+            ),
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="sitecontent_collection_unique_name_in_parent"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        """A collection cannot be put inside itself, nor inside one of its own."""
+        parent, seen = self.parent, set()
+        while parent is not None and parent.pk not in seen:
+            if self.pk is not None and parent.pk == self.pk:
+                raise ValidationError(
+                    {"parent": _("A collection cannot be inside itself or one of its own.")}
+                )
+            seen.add(parent.pk)
+            parent = parent.parent
+
+
+def _collection_field(kind):
+    return models.ForeignKey(
+        Collection,
+        on_delete=models.PROTECT,
+        default=default_collection_id,
+        related_name=f"{kind}s",
+        help_text=_("The folder it is kept in; it decides who may see and change it."),
+    )
+
+
+# A focal point's coordinates: a fraction of the width (x) or height (y) from the top left.
+_FRACTION = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+
+
 class Image(models.Model):
     """An image in the media library that articles and pages can use.
 
@@ -206,6 +294,21 @@ class Image(models.Model):
     credit = PlainCharField(
         max_length=120, blank=True, help_text=_("Photographer or source, shown with the caption.")
     )
+    collection = _collection_field("image")
+    focal_x = models.FloatField(
+        _("focal point x"),
+        null=True,
+        blank=True,
+        validators=_FRACTION,
+        help_text=_("0 is the left edge, 1 the right. Empty: the centre."),
+    )
+    focal_y = models.FloatField(
+        _("focal point y"),
+        null=True,
+        blank=True,
+        validators=_FRACTION,
+        help_text=_("0 is the top edge, 1 the bottom. Empty: the centre."),
+    )
     width = models.PositiveIntegerField(editable=False, default=0)
     height = models.PositiveIntegerField(editable=False, default=0)
     renditions = models.JSONField(
@@ -213,6 +316,12 @@ class Image(models.Model):
         blank=True,
         editable=False,
         help_text=_("Resized copies: [{name, width, height, format}]"),
+    )
+    crops = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("Copies cut to a shape around the focal point: {crop: {name, width, …}}"),
     )
     renditions_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
     uploaded_by = models.ForeignKey(
@@ -238,6 +347,13 @@ class Image(models.Model):
         """Where the original and its renditions live ("images/<uuid>")."""
         return str(PurePosixPath(self.file.name).parent)
 
+    @property
+    def focal_point(self) -> tuple[float, float]:
+        """Where crops centre, as fractions of the width and height (the centre if unset)."""
+        x = 0.5 if self.focal_x is None else self.focal_x
+        y = 0.5 if self.focal_y is None else self.focal_y
+        return (min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0))
+
 
 class Document(models.Model):
     """A file editors attach to content (PDF, office documents, plain text)."""
@@ -249,6 +365,7 @@ class Document(models.Model):
         validators=[validate_document_size, validate_document_bytes],
         help_text=_("PDF, Word, Excel, PowerPoint, OpenDocument, plain text or CSV."),
     )
+    collection = _collection_field("document")
     content_type = models.CharField(max_length=100, editable=False, default="")
     size = models.PositiveBigIntegerField(editable=False, default=0)
     uploaded_by = models.ForeignKey(

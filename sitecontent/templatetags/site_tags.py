@@ -88,4 +88,4 @@ def _mark(data):
 @register.filter
 def share_image_url(image) -> str:
     """The image for link previews (sitecontent.media.renditions chooses which file)."""
-    return image_sources(image).share
+    return image_sources(image).share_card
