@@ -130,10 +130,14 @@ def editor_config() -> dict:
             "HorizontalRule": True,
             "HardBreak": True,
             "Link": {"enableTarget": False, "protocols": sorted(ALLOWED_URL_SCHEMES)},
-            # Images come from the media library: "Browse…" opens the image picker.
-            "Figure": {"pickerUrl": reverse_lazy("admin:sitecontent_image_picker")},
+            # Images come from the media library: "Insert image from the library" opens
+            # the chooser dialog in the page (static/js/prose-image-chooser.js, which
+            # also keeps a figure's image when typing follows it). Figure's own dialog
+            # edits an inserted image's alt text and caption.
+            "Figure": True,
             "Image": True,
             "Caption": True,
+            "ImageChooser": {"chooserUrl": reverse_lazy("admin:sitecontent_image_chooser")},
             "History": True,
         }
     }

@@ -166,7 +166,7 @@ ROWS = [
         "image",
         "image",
         extra=[
-            ("image picker", lambda w: "/admin/sitecontent/image/picker/", (302, 200, 200, 200)),
+            ("image chooser", lambda w: "/admin/sitecontent/image/chooser/", (302, 200, 200, 200)),
         ],
     ),
     *_model_rows(

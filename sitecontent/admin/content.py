@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from sitecontent import roles
+from sitecontent.admin.chooser import ImageChooserAdminMixin
 from sitecontent.admin.forms import ScheduleForm
 from sitecontent.admin.revisions import RevisionAdminMixin
 from sitecontent.models import Article, Category, Page, Status, Tag, User
@@ -77,7 +78,9 @@ class PolicyAdminMixin:
         return roles.can_delete(request.user, obj)
 
 
-class PublishableAdmin(PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin):
+class PublishableAdmin(
+    ImageChooserAdminMixin, PolicyAdminMixin, RevisionAdminMixin, admin.ModelAdmin
+):
     """What articles and pages share: status column and filter, roles, bulk actions,
     revisions and previews (admin/revisions.py)."""
 

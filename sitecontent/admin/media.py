@@ -9,8 +9,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from sitecontent import roles
+from sitecontent.admin.chooser import ImageChooserViewMixin
 from sitecontent.admin.content import PolicyAdminMixin
-from sitecontent.admin.uploads import CKEditorImageBrowserMixin, DirectUploadMixin
+from sitecontent.admin.uploads import DirectUploadMixin
 from sitecontent.media import services
 from sitecontent.media.renditions import image_sources, rendition_url
 from sitecontent.models import Document, Image, Upload
@@ -35,7 +36,7 @@ class MediaAdminMixin(PolicyAdminMixin):
 
 
 @admin.register(Image)
-class ImageAdmin(MediaAdminMixin, CKEditorImageBrowserMixin, DirectUploadMixin, admin.ModelAdmin):
+class ImageAdmin(MediaAdminMixin, ImageChooserViewMixin, DirectUploadMixin, admin.ModelAdmin):
     upload_kind = Upload.Kind.IMAGE
     upload_fields = ("title", "alt_text", "caption", "credit")
     list_display = ["thumbnail", "title", "alt_text", "dimensions", "rendition_count", "created_at"]
