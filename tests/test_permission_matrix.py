@@ -167,6 +167,7 @@ ROWS = [
         "image",
         extra=[
             ("image chooser", lambda w: "/admin/sitecontent/image/chooser/", (302, 200, 200, 200)),
+            ("image upload many", lambda w: "/admin/sitecontent/image/upload-many/", EVERYONE),
         ],
     ),
     *_model_rows(
@@ -176,6 +177,11 @@ ROWS = [
             (
                 "document download (staff)",
                 lambda w: f"/admin/sitecontent/document/{w['document'].pk}/download/",
+                EVERYONE,
+            ),
+            (
+                "document upload many",
+                lambda w: "/admin/sitecontent/document/upload-many/",
                 EVERYONE,
             ),
         ],
@@ -208,6 +214,11 @@ ROWS = [
     ("upload list", lambda w: "/admin/sitecontent/upload/", EVERYONE),
     ("upload add", lambda w: "/admin/sitecontent/upload/add/", NOBODY),
     ("upload sign (GET)", lambda w: "/admin/sitecontent/upload/sign/", (302, 405, 405, 405)),
+    (
+        "upload receive (GET)",
+        lambda w: f"/admin/sitecontent/upload/{w['upload'].pk}/receive/",
+        (302, 405, 405, 405),
+    ),
     (
         "someone's upload status",
         lambda w: f"/admin/sitecontent/upload/{w['upload'].pk}/status/",
