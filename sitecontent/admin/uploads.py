@@ -7,7 +7,9 @@ points the browser at ``receive``, which stands in for the bucket and its event
 admin's login, CSRF and permission checks.
 """
 
+import contextlib
 import json
+import threading
 
 from django.conf import settings
 from django.contrib import admin
@@ -21,6 +23,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sitecontent import roles
 from sitecontent.models import Upload
+
+# Without S3 the site is the bucket too, on a laptop's SQLite, which takes one writer at
+# a time (and the test server's threads share one connection): the upload endpoints take
+# turns there. The browser still sends several files at once, and their bytes still
+# arrive in parallel (read before the turn is taken). On AWS nothing waits.
+_LOCAL_TURN = threading.Lock()
+
+
+def _turn():
+    return contextlib.nullcontext() if settings.DIRECT_UPLOADS else _LOCAL_TURN
 
 
 def _json_error(status: int, message: str, fields=None) -> JsonResponse:
@@ -36,14 +48,15 @@ def sign(request):
         if not isinstance(payload, dict):
             raise TypeError
         size = payload.get("size")
-        upload, post = uploads.upload_issue(
-            user=request.user,
-            kind=str(payload.get("kind", "")),
-            filename=str(payload.get("filename", "")),
-            content_type=str(payload.get("content_type", "")),
-            size=size if isinstance(size, int) else -1,
-            details=payload.get("details") if isinstance(payload.get("details"), dict) else {},
-        )
+        with _turn():
+            upload, post = uploads.upload_issue(
+                user=request.user,
+                kind=str(payload.get("kind", "")),
+                filename=str(payload.get("filename", "")),
+                content_type=str(payload.get("content_type", "")),
+                size=size if isinstance(size, int) else -1,
+                details=payload.get("details") if isinstance(payload.get("details"), dict) else {},
+            )
     except (ValueError, TypeError):
         return _json_error(400, "The request body must be a JSON object.")
     except PermissionDenied as exc:
@@ -73,14 +86,16 @@ def receive(request, pk):
     file = request.FILES.get("file")
     if file is None:
         return _json_error(400, "No file was sent.")
+    data = file.read()
     try:
-        upload = uploads.upload_received(
-            user=request.user,
-            upload_id=pk,
-            key=request.POST.get("key", ""),
-            content_type=request.POST.get("Content-Type", ""),
-            data=file.read(),
-        )
+        with _turn():
+            upload = uploads.upload_received(
+                user=request.user,
+                upload_id=pk,
+                key=request.POST.get("key", ""),
+                content_type=request.POST.get("Content-Type", ""),
+                data=data,
+            )
     except PermissionDenied as exc:
         return _json_error(403, str(exc) or "Permission denied.")
     return JsonResponse({"state": upload.state}, status=201)
@@ -89,8 +104,10 @@ def receive(request, pk):
 @require_GET
 def status(request, pk):
     # Someone else's upload answers like one that does not exist.
-    upload = get_object_or_404(roles.uploads_visible_to(request.user, Upload.objects.all()), pk=pk)
-    result = upload.result
+    with _turn():
+        visible = roles.uploads_visible_to(request.user, Upload.objects.all())
+        upload = get_object_or_404(visible.select_related("image", "document"), pk=pk)
+        result = upload.result
     return JsonResponse(
         {
             "state": upload.state,
