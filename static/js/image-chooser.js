@@ -33,9 +33,29 @@
     dialog.append(header, body, live);
     // Esc (the dialog's cancel) and any other close settle the promise once.
     dialog.addEventListener("close", () => finish(null));
+    dialog.addEventListener("keydown", trapFocus);
     body.addEventListener("click", onClick);
     body.addEventListener("submit", onSubmit);
     document.body.append(dialog);
+  }
+
+  /* A modal dialog makes the page behind it inert, but Tab from its last control would
+     still leave for the browser's own toolbar: keep it going round inside. */
+  function trapFocus(event) {
+    if (event.key !== "Tab") return;
+    const focusable = [...dialog.querySelectorAll(
+      "button, [href], input, select, textarea, summary, [tabindex]:not([tabindex='-1'])",
+    )].filter((element) => !element.disabled && element.getClientRects().length);
+    if (!focusable.length) return;
+    const first = focusable[0];
+    const last = focusable[focusable.length - 1];
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
   }
 
   function say(text) { dialog.querySelector("[data-live]").textContent = text; }
