@@ -6,9 +6,27 @@
   "use strict";
 
   class UploadError extends Error {
-    constructor(message, fields) {
+    constructor(message, fields, transient = false) {
       super(message);
       this.fields = fields || {};
+      // A failure worth trying again: the server or storage was busy (5xx, 429) or the
+      // connection dropped. S3 documents its 5xx as retryable; a refused grant or file
+      // (4xx, a verdict) is not.
+      this.transient = transient;
+    }
+  }
+
+  const isTransient = (status) => status === 0 || status === 429 || status >= 500;
+  const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
+
+  async function withRetries(step, attempts = 3) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!error.transient || attempt >= attempts) throw error;
+        await pause(500 * attempt);
+      }
     }
   }
 
@@ -25,7 +43,7 @@
     try { body = await response.json(); } catch (error) { /* not JSON: say so below */ }
     if (!response.ok) {
       throw new UploadError(body.error || `The site refused the file (HTTP ${response.status}).`,
-                            body.fields);
+                            body.fields, isTransient(response.status));
     }
     return body;
   }
@@ -53,20 +71,24 @@
         }
         let reason = `Storage refused the file (HTTP ${request.status}).`;
         try { reason = JSON.parse(request.responseText).error || reason; } catch (error) { /* XML from S3 */ }
-        reject(new UploadError(reason));
+        reject(new UploadError(reason, {}, isTransient(request.status)));
       });
-      request.addEventListener("error", () => reject(new UploadError("The upload was interrupted.")));
+      request.addEventListener("error", () => reject(new UploadError("The upload was interrupted.", {}, true)));
       request.send(data);
     });
   }
 
   async function verdict(statusUrl) {
     for (let attempt = 0; attempt < 60; attempt += 1) {
-      const response = await fetch(statusUrl, { credentials: "same-origin" });
-      const body = await response.json();
+      let body = {};
+      try {
+        const response = await fetch(statusUrl, { credentials: "same-origin" });
+        // A busy server is asked again at the next turn, as a pending file is.
+        if (response.ok) body = await response.json();
+      } catch (error) { /* offline for a moment, or not JSON: ask again */ }
       if (body.state === "accepted") return body;
       if (body.state === "rejected") throw new UploadError(body.reason);
-      await new Promise((resolve) => { setTimeout(resolve, 1000); });
+      await pause(body.state ? 1000 : 500);
     }
     throw new UploadError("The file is still being checked; it will appear in the library when ready.");
   }
@@ -74,9 +96,9 @@
   /* onState("uploading" | "checking"), onProgress(percent); resolves with the status
      body ({state, result_url, ...}), rejects with an UploadError (fields per input). */
   async function upload({ signUrl, csrf, kind, file, details, onState, onProgress }) {
-    const grant = await sign({ signUrl, csrf, kind, file, details });
+    const grant = await withRetries(() => sign({ signUrl, csrf, kind, file, details }));
     onState("uploading");
-    await send(grant, file, csrf, onProgress);
+    await withRetries(() => send(grant, file, csrf, onProgress));
     onState("checking");
     return verdict(grant.status_url);
   }

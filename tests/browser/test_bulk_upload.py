@@ -7,10 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from cms.models import TaskRun
-from sitecontent.models import Image, Upload
+from sitecontent.models import Document, Image, Upload
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import editor
-from tests.media_corpus import HTML, valid_jpeg
+from tests.media_corpus import HTML, valid_jpeg, valid_pdf
 
 
 def photo_bytes(seed: int) -> bytes:
@@ -50,6 +50,14 @@ WATCH = """() => {
     window.busiest = Math.max(window.busiest, busy);
   }).observe(list, {subtree: true, attributes: true, childList: true, characterData: true});
 }"""
+
+
+def finished(page, summary, timeout=10_000):
+    """Wait for the summary of a finished run; if it is not the one expected, say why
+    each file ended as it did."""
+    page.locator("[data-summary]").filter(has_text=" uploaded").wait_for(timeout=timeout)
+    text = page.locator("[data-summary]").inner_text()
+    assert summary in text, (text, page.locator(".bulk-status").all_inner_texts())
 
 
 def test_ten_images_go_up_at_once_each_with_progress_and_a_verdict(
@@ -92,7 +100,7 @@ def test_ten_images_go_up_at_once_each_with_progress_and_a_verdict(
     page.evaluate(WATCH)
     page.get_by_role("button", name="Upload all").click()
     summary = page.locator("[data-summary]")
-    expect(summary).to_contain_text("10 of 11 uploaded", timeout=60_000)
+    finished(page, "10 of 11 uploaded", timeout=60_000)
     screenshot("bulk-2-done")
     assert_accessible(page, "upload many, finished")
 
@@ -139,7 +147,7 @@ def test_an_image_without_alt_text_waits_while_the_others_go(page, live_server, 
     rows = page.locator(".bulk-row")
     rows.nth(1).get_by_label("Alt text").fill("Stalls in the square")
     page.get_by_role("button", name="Upload all").click()
-    expect(page.locator("[data-summary]")).to_contain_text("1 of 2 uploaded")
+    finished(page, "1 of 2 uploaded")
     expect(rows.nth(0)).to_have_attribute("data-state", "rejected")
     expect(rows.nth(0).locator("[data-status]")).to_contain_text(
         "Alt text: This field is required."
@@ -149,8 +157,26 @@ def test_an_image_without_alt_text_waits_while_the_others_go(page, live_server, 
     # Corrected, it goes on the second press; the done one is not sent again.
     rows.nth(0).get_by_label("Alt text").fill("Boats at dawn")
     page.get_by_role("button", name="Upload all").click()
-    expect(page.locator("[data-summary]")).to_contain_text("2 of 2 uploaded")
+    finished(page, "2 of 2 uploaded")
     assert sorted(Image.objects.values_list("title", flat=True)) == ["Harbour", "Market"]
+
+
+def test_documents_go_up_many_at_once_with_titles_from_their_names(page, live_server, tmp_path):
+    paths = []
+    for name in ("budget-2027.pdf", "minutes_march.pdf"):
+        (tmp_path / name).write_bytes(valid_pdf())
+        paths.append(str(tmp_path / name))
+    editor(username="eda")
+    sign_in(page, live_server, "eda")
+    page.goto(f"{live_server.url}/admin/sitecontent/document/")
+    assert_accessible(page, "document list")
+    page.get_by_role("link", name="Upload many").click()
+    page.set_input_files("#bulk-files", paths)
+    assert_accessible(page, "upload many documents, files listed")
+    page.get_by_role("button", name="Upload all").click()
+    finished(page, "2 of 2 uploaded")
+    titles = sorted(Document.objects.values_list("title", flat=True))
+    assert titles == ["Budget 2027", "Minutes march"]
 
 
 def test_on_aws_the_files_go_straight_to_s3_and_the_events_accept_them(
@@ -178,6 +204,6 @@ def test_on_aws_the_files_go_straight_to_s3_and_the_events_accept_them(
             break
         page.wait_for_timeout(100)
     assert outcomes == [{"outcomes": ["accepted"]}] * 3
-    expect(page.locator("[data-summary]")).to_contain_text("3 of 3 uploaded", timeout=15_000)
+    finished(page, "3 of 3 uploaded", timeout=15_000)
     assert Image.objects.count() == 3
     assert s3_media.keys("uploads/") == []
