@@ -263,7 +263,8 @@ ROWS = [
         "image",
         "image",
         extra=[
-            ("image picker", lambda w: "/admin/sitecontent/image/picker/", (302, 200, 200, 200)),
+            ("image chooser", lambda w: "/admin/sitecontent/image/chooser/", (302, 200, 200, 200)),
+            ("image upload many", lambda w: "/admin/sitecontent/image/upload-many/", EVERYONE),
             *_editing_rows("image", "image", add=False),
         ],
     ),
@@ -277,6 +278,11 @@ ROWS = [
                 EVERYONE,
             ),
             *_editing_rows("document", "document", add=False),
+            (
+                "document upload many",
+                lambda w: "/admin/sitecontent/document/upload-many/",
+                EVERYONE,
+            ),
         ],
     ),
     *_model_rows("category", "category"),
@@ -342,6 +348,11 @@ ROWS = [
     ("upload list", lambda w: "/admin/sitecontent/upload/", EVERYONE),
     ("upload add", lambda w: "/admin/sitecontent/upload/add/", NOBODY),
     ("upload sign (GET)", lambda w: "/admin/sitecontent/upload/sign/", (302, 405, 405, 405)),
+    (
+        "upload receive (GET)",
+        lambda w: f"/admin/sitecontent/upload/{w['upload'].pk}/receive/",
+        (302, 405, 405, 405),
+    ),
     (
         "someone's upload status",
         lambda w: f"/admin/sitecontent/upload/{w['upload'].pk}/status/",

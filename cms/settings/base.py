@@ -221,6 +221,37 @@ PUBLISHING_TICK_MARKER_FILE = env.path(
 # net for changes no save announces, like QuerySet.update() or a restored database).
 PUBLISHING_TICK_FULL_RUN_HOURS = env.int("PUBLISHING_TICK_FULL_RUN_HOURS", default=6)
 
+# RICH TEXT EDITOR EXTENSIONS (the image chooser)
+# ------------------------------------------------------------------------------
+# https://django-prose-editor.readthedocs.io/en/latest/custom_extensions.html
+# static/js/prose-image-chooser.js adds "Insert image from the library" (the chooser
+# dialog) and keeps a figure's image when the editor types after it. The editor config
+# (sitecontent.richtext.editor_config) enables it as "ImageChooser"; what it makes is
+# what the Figure extension makes, which sitecontent.richtext's allow-list keeps.
+
+
+def _static_lazy(path):
+    """The static URL of ``path``, worked out when first read (the storage's manifest
+    is not loaded while settings are)."""
+    from django.utils.functional import lazy
+
+    def resolve():
+        from django.templatetags.static import static
+
+        return static(path)
+
+    return lazy(resolve, str)()
+
+
+DJANGO_PROSE_EDITOR_EXTENSIONS = [
+    {
+        "js": [_static_lazy("js/prose-image-chooser.js")],
+        # A processor for django-prose-editor's own sanitizer, which this site does not
+        # use (sitecontent.richtext has the one allow-list).
+        "extensions": {"ImageChooser": lambda config, shared: None},
+    }
+]
+
 # TASKS AND CDN
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/topics/tasks/

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from django_prose_editor.widgets import AdminProseEditorWidget
 
 from sitecontent import roles
+from sitecontent.admin.chooser import ImageChooserAdminMixin
 from sitecontent.admin.editing import EditingSessionMixin
 from sitecontent.admin.forms import ScheduleForm
 from sitecontent.admin.preview import LivePreviewAdminMixin
@@ -84,6 +85,7 @@ class PolicyAdminMixin:
 class PublishableAdmin(
     EditingSessionMixin,
     LivePreviewAdminMixin,
+    ImageChooserAdminMixin,
     PolicyAdminMixin,
     ReviewAdminMixin,
     RevisionAdminMixin,

@@ -11,9 +11,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from sitecontent import roles
+from sitecontent.admin.chooser import ImageChooserViewMixin
 from sitecontent.admin.content import PolicyAdminMixin
 from sitecontent.admin.editing import MediaEditingSessionMixin
-from sitecontent.admin.uploads import CKEditorImageBrowserMixin, DirectUploadMixin
+from sitecontent.admin.uploads import DirectUploadMixin
 from sitecontent.media import selectors, services
 from sitecontent.media.renditions import image_sources, rendition_url
 from sitecontent.models import Collection, Document, Image, Upload
@@ -66,14 +67,6 @@ class MediaAdminMixin(MediaEditingSessionMixin, PolicyAdminMixin):
         # The image browser (CKEditorImageBrowserMixin) and autocompletes read this too.
         queryset = super().get_queryset(request).select_related("collection")
         return roles.media_visible_to(request.user, queryset)
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if db_field.name == "file" and field is not None:
-            # With a stored file Django renders the input in a fieldset whose legend no
-            # screen reader ties to it ("Currently: … Change: [input]").
-            field.widget.attrs.setdefault("aria-label", _("Choose a file"))
-        return field
 
     add_fields: list[str]
 
@@ -136,7 +129,7 @@ class MediaAdminMixin(MediaEditingSessionMixin, PolicyAdminMixin):
 
 
 @admin.register(Image)
-class ImageAdmin(MediaAdminMixin, CKEditorImageBrowserMixin, DirectUploadMixin, admin.ModelAdmin):
+class ImageAdmin(MediaAdminMixin, ImageChooserViewMixin, DirectUploadMixin, admin.ModelAdmin):
     upload_kind = Upload.Kind.IMAGE
     upload_fields = ("title", "alt_text", "caption", "credit")
     list_display = [

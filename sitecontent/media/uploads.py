@@ -12,6 +12,12 @@
 
 Deliveries are at least once: the Upload row is locked while its event is handled, and an
 upload that is no longer pending turns a repeat into a no-op.
+
+Without S3 (a laptop, ``DIRECT_UPLOADS`` off) the same three steps run with the site
+standing in for the bucket: ``upload_issue`` grants a POST to the admin's receive URL
+(no presigned policy), and ``upload_received`` enforces what the policy would (key, exact
+size, type, expiry) and then accepts or rejects the bytes exactly as the S3 event does.
+The browser's side (sign, POST with progress, poll the status) is the same code.
 """
 
 import logging
@@ -105,6 +111,9 @@ def upload_issue(*, user, kind: str, filename: str, content_type: str, size: int
         details=clean,
         uploaded_by=user,
     )
+    if not settings.DIRECT_UPLOADS:
+        # The caller (the admin) points the browser at its own receive URL instead.
+        return upload, {"url": None, "fields": {"Content-Type": content_type, "key": upload.key}}
     post = aws.client("s3").generate_presigned_post(
         Bucket=settings.MEDIA_BUCKET,
         Key=upload.key,
@@ -162,6 +171,45 @@ def upload_object_created(*, bucket: str, key: str, size: int) -> str:
     return "accepted"
 
 
+def upload_received(*, user, upload_id, key: str, content_type: str, data: bytes) -> Upload:
+    """Without S3: the file ``user`` posted for the upload ``upload_id``, checked as the
+    presigned policy and then the S3 event would check it. Returns the Upload, accepted
+    or rejected (with its reason); raises PermissionDenied for someone else's upload or
+    a token that is spent, unknown or for another key (S3 would answer 403 too)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    def promote(name: str) -> str:
+        return default_storage.save(name, ContentFile(data))
+
+    with transaction.atomic():
+        upload = Upload.objects.select_for_update().filter(pk=upload_id).first()
+        if upload is None or upload.uploaded_by_id != user.pk or upload.key != key:
+            raise PermissionDenied(_("No upload was granted for this file."))
+        if upload.state != Upload.State.PENDING:
+            spent = _("This upload was already %(state)s.") % {"state": upload.state}
+            raise PermissionDenied(spent)
+        try:
+            if timezone.now() > upload.expires_at:
+                raise media.Rejected(_("The upload permission had expired; upload the file again."))
+            if content_type != upload.content_type:
+                raise media.Rejected(
+                    _("The file was sent with a different type than was declared.")
+                )
+            _check_declared_size(len(data), upload)
+            record = _accept(upload, data, content_type, promote=promote)
+        except media.Rejected as exc:
+            upload.state, upload.reason = Upload.State.REJECTED, str(exc)
+            upload.processed_at = timezone.now()
+            upload.save(update_fields=["state", "reason", "processed_at"])
+            logger.warning("Upload %s (%s) rejected: %s", upload.pk, upload.filename, exc)
+            return upload
+        upload.state, upload.processed_at = Upload.State.ACCEPTED, timezone.now()
+        setattr(upload, upload.kind, record)
+        upload.save(update_fields=["state", "processed_at", upload.kind])
+    return upload
+
+
 def _fetch(bucket: str, key: str, upload: Upload) -> tuple[bytes, str]:
     """The object's bytes, after the checks S3 should have made (it may not have)."""
     client = aws.client("s3")
@@ -195,7 +243,7 @@ def _check_declared_size(size: int, upload: Upload) -> None:
         )
 
 
-def _accept(upload: Upload, data: bytes, content_type: str):
+def _accept(upload: Upload, data: bytes, content_type: str, promote=None):
     """Validate the bytes, copy the file out of quarantine and create its record."""
     details = upload.details
     if upload.kind == Upload.Kind.IMAGE:
@@ -216,7 +264,10 @@ def _accept(upload: Upload, data: bytes, content_type: str):
         uploaded_by=upload.uploaded_by,
     )
     services.document_describe(document, size=len(data))
-    _promote(upload.key, document.file.name)
+    if promote is None:
+        _promote(upload.key, document.file.name)
+    else:
+        document.file.name = promote(document.file.name)
     document.save()
     return document
 

@@ -79,15 +79,13 @@ def test_write_preview_schedule_go_live_and_restore(
     eda.keyboard.type("Gulls everywhere.")
     eda.click("button[title=bold]")
     eda.keyboard.press("Enter")
-    eda.click("button[title=figure]")
-    with eda.expect_popup() as popup:
-        eda.get_by_role("button", name="Browse...").click()
-    picker = popup.value
-    picker.locator(".image-choice").first.click()
-    dialog = eda.locator("dialog[open]")
-    # The picker fills the dialog from its own window: wait for it, do not race it.
-    expect(dialog.locator("input[name=altText]")).to_have_value("Boats moored at dawn")
-    dialog.get_by_role("button", name="Insert").click()
+    # The library opens in a dialog in the page (no popup window); the image goes in
+    # with its alt text and the cursor after it.
+    eda.get_by_role("button", name="Insert image from the library").click()
+    chooser = eda.get_by_role("dialog", name="Choose an image")
+    chooser.get_by_role("button", name="Harbour at dawn").click()
+    expect(chooser).to_be_hidden()
+    expect(body.locator("figure img")).to_have_attribute("alt", "Boats moored at dawn")
     save_screenshot(eda, "journey-1-editor-writes")
     eda.click("input[name=_save]")
     eda.wait_for_url(f"{url}/admin/sitecontent/article/")

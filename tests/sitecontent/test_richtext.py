@@ -101,3 +101,21 @@ def test_editor_extensions_match_the_allow_list():
     assert extensions["Heading"]["levels"] == [2, 3, 4]
     assert set(extensions["Link"]["protocols"]) == ALLOWED_URL_SCHEMES
     assert "Table" not in extensions  # the sanitizer would strip tables
+
+
+@pytest.mark.parametrize(
+    ("stored", "kept"),
+    [
+        # What the editor saved when typing replaced a figure's image (issue 14).
+        ('<p>a</p><figure class="figure"><img></figure><p>b</p>', "<p>a</p><p>b</p>"),
+        (
+            '<figure class="figure"><img alt="x"><figcaption>c</figcaption></figure>',
+            '<figure class="figure"><figcaption>c</figcaption></figure>',
+        ),
+        ('<p>x<img alt="y">z</p>', "<p>xz</p>"),
+        ('<img src="/media/a.jpg" alt="">', '<img src="/media/a.jpg" alt="">'),
+    ],
+)
+def test_images_without_an_address_are_dropped_with_a_figure_left_empty(stored, kept):
+    assert sanitize_html(stored) == kept
+    assert sanitize_html(kept) == kept

@@ -124,6 +124,7 @@ def test_uploaded_image_is_accepted_with_renditions_beside_it(editor_client, s3_
     assert status == {
         "state": "accepted",
         "reason": "",
+        "result_id": image.pk,
         "result_url": f"/admin/sitecontent/image/{image.pk}/change/",
     }
 
