@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from playwright.sync_api import expect
 
 from sitecontent.models import Article, Image
-from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.factories import ImageFactory, editor
 from tests.media_corpus import valid_jpeg
 
@@ -49,23 +49,6 @@ def writing(page, live_server, settings):
     assert violations == []
 
 
-# The article form's select2 fields and the rich text editor's accessible name belong to
-# the "screens" slice of issue 14 (templates and admin.css it owns). Until that is merged
-# they are the only violations let through here, on the article form only; everything
-# this slice adds (the field, the dialog, its list and upload form) is held to all rules.
-# After the merge, replace these calls by assert_accessible.
-SCREENS_TARGETS = (".tiptap", "select2")
-
-
-def assert_accessible_but_screens(page, where):
-    left = []
-    for violation in axe_violations(page):
-        targets = [t for t in violation["targets"] if not any(s in str(t) for s in SCREENS_TARGETS)]
-        if targets:
-            left.append({**violation, "targets": targets})
-    assert not left, f"axe-core on {where}: {left}"
-
-
 def chooser(page):
     return page.get_by_role("dialog", name="Choose an image")
 
@@ -78,7 +61,7 @@ def test_hero_and_inline_image_chosen_in_the_dialog_survive_typing_save_and_relo
     writing, live_server, screenshot
 ):
     page, harbour, market = writing
-    assert_accessible_but_screens(page, "article add")
+    assert_accessible(page, "article add")
 
     # The hero image: search the dialog, choose; the field shows it, focus comes back.
     page.get_by_role("button", name="Choose image").click()
@@ -86,7 +69,7 @@ def test_hero_and_inline_image_chosen_in_the_dialog_survive_typing_save_and_relo
     expect(dialog).to_be_visible()
     expect(dialog.locator(".image-choice")).to_have_count(2)
     expect(dialog.get_by_label("Search images")).to_be_focused()
-    assert_accessible_but_screens(page, "chooser dialog open")
+    assert_accessible(page, "chooser dialog open")
     screenshot("chooser-1-open")
     dialog.get_by_label("Search images").fill("harbour")
     dialog.get_by_role("button", name="Search").click()
@@ -177,7 +160,7 @@ def test_an_image_uploaded_inside_the_dialog_becomes_the_hero(writing, tmp_path,
     dialog.get_by_label("File").set_input_files(str(photo))
     dialog.get_by_label("Title").fill("Lifeboat launch")
     dialog.get_by_label("Alt text").fill("The lifeboat leaving the slipway")
-    assert_accessible_but_screens(page, "chooser dialog, upload open")
+    assert_accessible(page, "chooser dialog, upload open")
     screenshot("chooser-3-upload")
     dialog.get_by_role("button", name="Upload and choose").click()
     expect(dialog).to_be_hidden()

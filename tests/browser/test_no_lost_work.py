@@ -8,39 +8,13 @@ from playwright.sync_api import expect
 
 from sitecontent.models import Article, Autosave
 from sitecontent.publishing import editing
-from tests.browser.conftest import axe_violations, save_screenshot, sign_in
+from tests.browser.conftest import assert_accessible, save_screenshot, sign_in
 from tests.factories import ArticleFactory, ImageFactory, editor, publisher
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-# Stock admin widgets that the "screens" slice of issue 14 labels (select2's
-# autocomplete fields, the rich text editor's accessible name). Until that is merged
-# they fail axe on every change form; everything else on these pages must pass.
-# Delete this filter (and use conftest.assert_accessible) once it is.
-STOCK_WIDGET_GAPS = {
-    ("aria-input-field-name", "select2"),
-    ("aria-input-field-name", ".tiptap"),
-    ("label", "select2"),
-}
-
-
-def _stock_gap(violation) -> bool:
-    return all(
-        any(
-            (violation["id"], marker) in STOCK_WIDGET_GAPS and marker in " ".join(target)
-            for marker in ("select2", ".tiptap")
-        )
-        for target in violation["targets"]
-    )
-
-
-def assert_accessible(page, where):
-    violations = [v for v in axe_violations(page) if not _stock_gap(v)]
-    assert not violations, f"axe-core on {where}: {violations}"
 
 
 @pytest.fixture

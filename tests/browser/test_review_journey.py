@@ -15,9 +15,6 @@ from playwright.sync_api import expect
 from sitecontent.models import ReviewRequest
 from sitecontent.publishing import revisions
 from tests.browser.conftest import (
-    AXE_FAILING_IMPACTS,
-    AXE_SOURCE,
-    AXE_TAGS,
     assert_accessible,
     save_screenshot,
     sign_in,
@@ -28,23 +25,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def assert_panel_accessible(page, where):
-    """axe-core on the change form's review panel only. The rest of the stock change form
-    (select2 autocompletes, the rich text editor) fails axe until the editing-screen work
-    of this issue lands; after it, assert_accessible on the whole form."""
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE_SOURCE.read_text())
-    results = page.evaluate(
-        "tags => axe.run('#review-panel', {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
-    )
-    failing = [
-        (v["id"], [n["target"] for n in v["nodes"]])
-        for v in results["violations"]
-        if v["impact"] in AXE_FAILING_IMPACTS
-    ]
-    assert not failing, f"axe-core on {where}: {failing}"
 
 
 @pytest.fixture
@@ -99,7 +79,7 @@ def test_submit_request_changes_resubmit_approve_at_a_time_and_go_live(
     eda.goto(change)
     panel = eda.locator("#review-panel")
     panel.get_by_label("Message to the reviewer").fill("First draft: is the headline right?")
-    assert_panel_accessible(eda, "change form, before submitting")
+    assert_accessible(eda, "change form, before submitting")
     panel.get_by_role("button", name="Submit for review").click()
     expect(eda.locator(".messagelist")).to_contain_text("Submitted for review")
     expect(panel).to_contain_text("Awaiting review")
@@ -138,7 +118,7 @@ def test_submit_request_changes_resubmit_approve_at_a_time_and_go_live(
     panel.get_by_label("Message to the reviewer about this new round").fill("Named it.")
     panel.get_by_role("button", name="Submit again for review").click()
     expect(panel).to_contain_text("Awaiting review")
-    assert_panel_accessible(eda, "change form, round 2 awaiting review")
+    assert_accessible(eda, "change form, round 2 awaiting review")
     save_screenshot(eda, "review-4-resubmitted")
 
     # 5. The Publisher approves round 2 for half an hour from now.
@@ -165,7 +145,7 @@ def test_submit_request_changes_resubmit_approve_at_a_time_and_go_live(
     assert mail.outbox[-1].subject.startswith("[Lambda CMS] Approved: Night ferry")
     eda.goto(change)
     expect(panel).to_contain_text(f"goes live at {go_live:%Y-%m-%d %H:%M} UTC")
-    assert_panel_accessible(eda, "change form, approved")
+    assert_accessible(eda, "change form, approved")
 
     # 6. Not public yet; once the clock passes the time, it is.
     visitor = open_page(viewport=(390, 844))
