@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from sitecontent import roles
 from sitecontent.media.renditions import image_sources
 from sitecontent.models import Image, Upload
 
@@ -50,21 +51,19 @@ class ImageChooserViewMixin:
         return [chooser, *super().get_urls()]
 
     def chooser_images(self, request):
-        """What the chooser lists: what this admin lets the user see, newest first, and,
-        if images come in collections (a field named ``collection``), one of them."""
+        """What the chooser lists: what this admin lets the user see (their collections:
+        sitecontent.roles), newest first, optionally from one collection."""
         images = self.get_queryset(request).order_by("-created_at", "-pk")
         query = request.GET.get("q", "").strip()[:100]
         if query:
             images = images.filter(title__icontains=query) | images.filter(
                 alt_text__icontains=query
             )
-        collections = None
-        if any(field.name == "collection" for field in Image._meta.get_fields()):
-            collection = request.GET.get("collection", "")
-            if collection.isdigit():
-                images = images.filter(collection_id=int(collection))
-            related = Image._meta.get_field("collection").related_model
-            collections = related._default_manager.all()
+        collection = request.GET.get("collection", "")
+        if collection.isdigit():
+            images = images.filter(collection_id=int(collection))
+        # Only the collections this user may use are offered as filters.
+        collections = roles.collections_for(request.user, Image)
         if (chosen := request.GET.get("id", "")).isdigit():
             images = images.filter(pk=int(chosen))
         return images, query, collections

@@ -154,8 +154,10 @@ class TestAdmin:
         client.force_login(editor(username="other"))
         listed = client.get(IMAGES).context["cl"].result_list
         assert list(listed) == [mine]
-        picker = client.get(f"{IMAGES}picker/").context["choices"]
-        assert [c["image"] for c in picker] == [mine]
+        chooser = client.get(f"{IMAGES}chooser/?format=json").json()["results"]
+        assert [c["id"] for c in chooser] == [mine.pk]
+        offered = client.get(f"{IMAGES}chooser/").context["collections"]
+        assert sport not in offered
         assert not client.get("/admin/sitecontent/document/").context["cl"].result_list
         hidden = Image.objects.get(title="Sport picture")
         assert client.get(f"{IMAGES}{hidden.pk}/change/").status_code == 302  # "not found"
