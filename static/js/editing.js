@@ -213,6 +213,8 @@
       element.value = values[0] || "";
     } else {
       element.value = values[0] || "";
+      // Widgets that show more than their value (the image chooser) refresh themselves.
+      element.dispatchEvent(new Event("autosave:restored", { bubbles: true }));
     }
   }
 
@@ -225,7 +227,10 @@
         for (const [name, values] of Object.entries(data.fields)) {
           const elements = Array.from(form.elements).filter((e) => e.name === name);
           const first = elements[0];
-          if (!first || first.type === "hidden" || first.type === "file") continue;
+          // Hidden inputs are the form's own bookkeeping (CSRF, the version), except a
+          // widget's value that says it may be restored (the image chooser's).
+          const bookkeeping = first && first.type === "hidden" && !("restorable" in first.dataset);
+          if (!first || bookkeeping || first.type === "file") continue;
           if (first.type === "checkbox" || first.type === "radio") {
             elements.forEach((e) => fill(e, values, null));
           } else {

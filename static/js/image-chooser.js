@@ -192,6 +192,14 @@
       show(null);
       openButton.focus();
     });
+    // A restored autosave (editing.js) puts back the id alone: look the image up to show it.
+    value.addEventListener("autosave:restored", async () => {
+      if (!value.value) return show(null);
+      const url = `${field.dataset.chooserUrl}?format=json&id=${encodeURIComponent(value.value)}`;
+      const response = await fetch(url, { credentials: "same-origin" });
+      const data = response.ok ? await response.json() : { results: [] };
+      show(data.results[0] || null);
+    });
   }
 
   function start() { document.querySelectorAll("[data-image-chooser]").forEach(wireField); }

@@ -196,10 +196,11 @@ def test_a_new_articles_autosave_comes_back_with_its_hero_image(open_page, live_
     tab.goto(url)
     tab.fill("#id_title", "Lighthouse reopens")
     tab.fill("#id_summary", "After ten years, visitors can climb it again.")
-    # An autocomplete (select2) field: the restored choice needs its label back too.
-    tab.click(".field-hero_image .select2-selection")
-    tab.keyboard.type("Harb")
-    tab.click(".select2-results__option:has-text('Harbour at dawn')")
+    # The image chooser field: the restored choice needs its title and thumbnail back too.
+    tab.get_by_role("button", name="Choose image").click()
+    tab.get_by_role("dialog", name="Choose an image").get_by_role(
+        "button", name="Harbour at dawn"
+    ).click()
     expect(tab.locator("[data-autosave-status]")).to_contain_text("Autosaved at")
     tab.context.close()
 
@@ -210,7 +211,7 @@ def test_a_new_articles_autosave_comes_back_with_its_hero_image(open_page, live_
     again.get_by_role("button", name="Restore unsaved changes from").click()
     expect(again.locator("#id_title")).to_have_value("Lighthouse reopens")
     expect(again.locator("#id_slug")).to_have_value("lighthouse-reopens")
-    expect(again.locator(".field-hero_image .select2-selection__rendered")).to_contain_text(
+    expect(again.locator("[data-image-chooser] [data-chooser-title]")).to_have_text(
         "Harbour at dawn"
     )
     again.click("input[name=_save]")
