@@ -332,7 +332,10 @@ class CategoryAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(article_count=Count("articles"))
+        # Ordered again: a query with an aggregate ignores Meta.ordering, and the article
+        # form's category autocomplete pages this queryset.
+        counted = super().get_queryset(request).annotate(article_count=Count("articles"))
+        return counted.order_by(*Category._meta.ordering)
 
     @admin.display(description=_("articles"), ordering="article_count")
     def article_count(self, obj):

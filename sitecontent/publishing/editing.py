@@ -51,10 +51,9 @@ AUTOSAVE_MAX_FIELDS = 200
 
 
 def shown_time(value: datetime) -> str:
-    # The admin's one format (sitecontent.admin.content.local_time), which this layer
-    # cannot import: Y-m-d H:i in the site's zone, the zone named.
-    local = timezone.localtime(value)
-    return f"{date_format(local, 'Y-m-d H:i')} {local.tzname()}"
+    # The admin's one format (DATETIME_FORMAT in cms/formats/en/formats.py: Y-m-d H:i in
+    # the site's zone, the zone named), as sitecontent.admin.content.local_time shows it.
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
 
 
 def _person(user) -> str:
