@@ -272,6 +272,48 @@ def require_collection(user, item) -> None:
         )
 
 
+def media_fields(model) -> list:
+    """The fields of an article or page that show media: foreign keys and many-to-many
+    relations to images or documents (the hero image, attachments)."""
+    from sitecontent.models import Document, Image
+
+    return [
+        field
+        for field in model._meta.get_fields()
+        if (field.many_to_many or field.many_to_one)
+        and not field.auto_created  # the model's own fields, not reverse relations
+        and field.related_model in (Image, Document)
+    ]
+
+
+def media_chosen(item, field) -> set:
+    """The ids of the media ``item`` shows through ``field`` (a saved item's relations
+    are read; the caller passes a draft's ids itself)."""
+    if field.many_to_many:
+        return set(getattr(item, field.name).values_list("pk", flat=True)) if item.pk else set()
+    value = getattr(item, field.attname)
+    return {value} if value is not None else set()
+
+
+def require_media_choices(user, model, chosen: dict, before: dict) -> None:
+    """Raise PermissionDenied if an article or page is to show an image or document
+    ``user`` may not choose (one outside their collections: media_visible_to). ``chosen``
+    and ``before`` map each media field's name to the ids it shows now and showed before:
+    what it already showed stays allowed, so a publisher's choice from a closed collection
+    does not stop an editor saving the rest. Forms offer only what may be chosen; this is
+    for what they are sent anyway, and for every other caller of the services."""
+    for field in media_fields(model):
+        added = set(chosen.get(field.name, ())) - set(before.get(field.name, ()))
+        if not added:
+            continue
+        media = field.related_model._default_manager.filter(pk__in=added)
+        if media_visible_to(user, media).count() != len(added):
+            raise PermissionDenied(
+                _("You may not choose that %(kind)s: it is in a collection you cannot use.")
+                % {"kind": field.related_model._meta.verbose_name}
+            )
+
+
 def can_redirect_offsite(user) -> bool:
     return user.has_perm(REDIRECT_OFFSITE)
 

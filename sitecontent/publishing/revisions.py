@@ -24,6 +24,7 @@ from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from sitecontent import roles
 from sitecontent.models import AuditEvent, Revision
 from sitecontent.publishing.validators import validate_future
 from sitecontent.roles import can_publish, require_change
@@ -115,12 +116,26 @@ def first_revision_ensure(stored) -> Revision:
 
 
 @transaction.atomic
+def _ids(value) -> set:
+    """A revision's value of a media field as a set of ids (a key or a list of them)."""
+    if value is None or value == "":
+        return set()
+    return {int(v) for v in value} if isinstance(value, list | tuple) else {int(value)}
+
+
 def revision_save_draft(*, item, user, data: dict) -> Revision:
     """Keep ``data`` (what a form holds) as a draft of changes to ``item``, leaving the
     item as it is. The version stored is kept first if the item has no revision yet, so
     what was there before the draft can be restored."""
     stored = type(item).objects.get(pk=item.pk)
     require_change(user, stored)
+    fields = roles.media_fields(type(stored))
+    roles.require_media_choices(
+        user,
+        type(stored),
+        {f.name: _ids(data.get(f.name)) for f in fields if f.name in data},
+        {f.name: roles.media_chosen(stored, f) for f in fields},
+    )
     previous = first_revision_ensure(stored)
     draft = revision_create(item=stored, user=user, data=data, applied=False, previous=previous)
     AuditEvent.objects.record(

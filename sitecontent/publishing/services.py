@@ -159,10 +159,12 @@ def content_save(
             )
         was_live = was_published = False
         previous = None
+        shown_before = {}
     else:
         stored = model.objects.get(pk=item.pk)
         roles.require_change(user, stored)
         was_live, was_published = stored.is_live(), stored.is_published
+        shown_before = {f.name: roles.media_chosen(stored, f) for f in roles.media_fields(model)}
     if draft_rule(user=user, model=model, published=was_published) or (
         item.is_published and not roles.can_publish(user, model)
     ):
@@ -173,6 +175,13 @@ def content_save(
     item.save()
     if save_relations is not None:
         save_relations()
+    # After the relations are saved (inside this transaction, undone if refused).
+    roles.require_media_choices(
+        user,
+        model,
+        {f.name: roles.media_chosen(item, f) for f in roles.media_fields(model)},
+        shown_before,
+    )
     revision = revision_create(item=item, user=user, previous=previous)
     AuditEvent.objects.record(
         AuditEvent.Action.CREATE if created else AuditEvent.Action.EDIT,

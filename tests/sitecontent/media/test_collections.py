@@ -220,3 +220,70 @@ class TestAdmin:
         client.force_login(publisher(username="boss"))
         response = client.get(f"/admin/sitecontent/collection/{general().pk}/delete/")
         assert response.status_code == 403
+
+
+class TestChoosingForContent:
+    """An article or page may show only media its editor may choose; what it already
+    showed stays (sitecontent.roles.require_media_choices, in the save services)."""
+
+    def test_an_editor_cannot_give_an_article_a_hero_from_a_closed_collection(self, sport):
+        from sitecontent.models import Article
+        from sitecontent.publishing import services as content
+        from tests.factories import ArticleFactory
+
+        other = editor(username="other")
+        article = ArticleFactory(author=other, is_published=False, publish_at=None)
+        closed = ImageFactory(collection=sport)
+        article.hero_image = closed
+        with pytest.raises(PermissionDenied):
+            content.content_save(item=article, user=other)
+        assert Article.objects.get(pk=article.pk).hero_image_id is None
+
+    def test_a_hero_a_publisher_chose_from_there_stays_when_the_editor_saves(self, sport):
+        from sitecontent.models import Article
+        from sitecontent.publishing import services as content
+        from tests.factories import ArticleFactory
+
+        other = editor(username="other")
+        closed = ImageFactory(collection=sport)
+        article = ArticleFactory(
+            author=other, is_published=False, publish_at=None, hero_image=closed
+        )
+        article.title = "Retitled"
+        content.content_save(item=article, user=other)
+        assert Article.objects.get(pk=article.pk).title == "Retitled"
+
+    def test_a_draft_cannot_attach_a_document_from_a_closed_collection(self, sport):
+        from sitecontent.publishing import revisions
+        from tests.factories import ArticleFactory
+
+        other = editor(username="other")
+        article = ArticleFactory(author=other)  # live: the editor's save is a draft
+        closed = DocumentFactory(collection=sport)
+        data = {**revisions.snapshot(article), "attachments": [closed.pk]}
+        with pytest.raises(PermissionDenied):
+            revisions.revision_save_draft(item=article, user=other, data=data)
+        assert not revisions.pending_draft(article)
+
+    def test_the_collections_editors_may(self, sport, sport_editor):
+        from sitecontent.publishing import services as content
+        from tests.factories import ArticleFactory
+
+        article = ArticleFactory(author=sport_editor, is_published=False, publish_at=None)
+        article.hero_image = ImageFactory(collection=sport)
+        content.content_save(item=article, user=sport_editor)
+
+    def test_a_forged_admin_post_is_refused_and_saves_nothing(self, client, sport):
+        from sitecontent.models import Article
+        from tests.admin_forms import article_form_for
+        from tests.factories import ArticleFactory
+
+        other = editor(username="other")
+        article = ArticleFactory(author=other, is_published=False, publish_at=None)
+        closed = ImageFactory(collection=sport)
+        client.force_login(other)
+        data = article_form_for(article, title="Forged", hero_image=closed.pk)
+        response = client.post(f"/admin/sitecontent/article/{article.pk}/change/", data)
+        assert response.status_code == 403
+        stored = Article.objects.get(pk=article.pk)
+        assert (stored.title, stored.hero_image_id) == (article.title, None)
