@@ -46,6 +46,10 @@ from sitecontent.richtext import RichTextField
 HEARTBEAT_SECONDS = 15
 # Three missed heartbeats: a closed tab drops out within a minute, a slow one stays.
 PRESENCE_WINDOW = timedelta(seconds=45)
+# Rows nobody will come back for: presence left by a tab that crashed (its beacon never
+# came), autosaves of forms abandoned for a month. The minute tick prunes them.
+PRESENCE_KEPT = timedelta(days=1)
+AUTOSAVES_KEPT = timedelta(days=30)
 AUTOSAVE_MAX_BYTES = 1024 * 1024
 AUTOSAVE_MAX_FIELDS = 200
 
@@ -397,3 +401,11 @@ def autosave_restorable(*, user, model, item=None) -> dict | None:
         "fields": fields,
         "labels": labels,
     }
+
+
+def editing_rows_prune(*, now: datetime) -> int:
+    """Delete presence rows not seen for PRESENCE_KEPT and autosaves older than
+    AUTOSAVES_KEPT (two DELETEs); how many rows went."""
+    presence, _ = EditingPresence.objects.filter(last_seen__lt=now - PRESENCE_KEPT).delete()
+    autosaves, _ = Autosave.objects.filter(saved_at__lt=now - AUTOSAVES_KEPT).delete()
+    return presence + autosaves

@@ -5,7 +5,8 @@ Each transition is announced as content_published (went live) or content_unpubli
 (expired), sitecontent.signals; the CDN purge listens to those
 (sitecontent.caching.receivers). Approved drafts due now are applied, which announces
 them too. Images still waiting for renditions are asked for again
-(sitecontent.media.services.image_renditions_retry_stale).
+(sitecontent.media.services.image_renditions_retry_stale), and editing presence and
+autosaves nobody will come back for are pruned (sitecontent.publishing.editing).
 """
 
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from cms.cdn import collapse_paths
 from sitecontent.caching.paths import paths_for_item
 from sitecontent.media.services import image_renditions_retry_stale
 from sitecontent.models import Article, AuditEvent, ContentTransition, Page, SchedulerState
+from sitecontent.publishing.editing import editing_rows_prune
 from sitecontent.publishing.revisions import revisions_apply_due
 from sitecontent.signals import content_published, content_unpublished
 
@@ -40,6 +42,7 @@ class TickOutcome:
     transitions: int = 0
     paths: tuple[str, ...] = ()
     renditions_requested: tuple[int, ...] = ()
+    editing_rows_pruned: int = 0
 
     def as_dict(self) -> dict:
         return {
@@ -49,6 +52,7 @@ class TickOutcome:
             "transitions": self.transitions,
             "paths": list(self.paths),
             "renditions_requested": list(self.renditions_requested),
+            "editing_rows_pruned": self.editing_rows_pruned,
         }
 
 
@@ -104,6 +108,8 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
         # two ticks never ask twice; only full ticks do it, so an idle stage's skipped
         # ticks still open no database connection (publishing.tick_gate).
         renditions = image_renditions_retry_stale(now=now)
+        # Presence and autosaves nobody will come back for (publishing.editing).
+        pruned = editing_rows_prune(now=now)
         state.window_end = max(now, state.window_end or now)
         state.last_finished_at = timezone.now()
         state.last_transition_count = count
@@ -116,6 +122,7 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
         transitions=count,
         paths=tuple(collapse_paths(paths)),
         renditions_requested=tuple(renditions),
+        editing_rows_pruned=pruned,
     )
 
 

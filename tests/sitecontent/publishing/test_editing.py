@@ -283,3 +283,29 @@ class TestAutosave:
             editing.autosave_store(user=user, model=Article, item=article, data={})
         editing.autosave_clear(user=alice, model=Article, item=article)
         assert list(Autosave.objects.values_list("user", flat=True)) == [bob.pk]
+
+
+class TestPruning:
+    def test_the_tick_prunes_presence_and_autosaves_nobody_will_come_back_for(self):
+        from sitecontent.publishing.tick import scheduled_publishing_tick
+
+        alice, bob = publisher(), publisher()
+        article, other = ArticleFactory(), ArticleFactory()
+        editing.presence_touch(user=alice, item=article)
+        editing.presence_touch(user=bob, item=article)
+        editing.autosave_store(user=alice, model=Article, item=article, data={"title": ["A"]})
+        editing.autosave_store(user=bob, model=Article, item=other, data={"title": ["B"]})
+        now = timezone.now()
+        EditingPresence.objects.filter(user=alice).update(
+            last_seen=now - editing.PRESENCE_KEPT - timedelta(minutes=1)
+        )
+        Autosave.objects.filter(user=alice).update(
+            saved_at=now - editing.AUTOSAVES_KEPT - timedelta(minutes=1)
+        )
+
+        outcome = scheduled_publishing_tick(now=now)
+
+        assert outcome.editing_rows_pruned == 2
+        assert list(EditingPresence.objects.values_list("user", flat=True)) == [bob.pk]
+        assert list(Autosave.objects.values_list("user", flat=True)) == [bob.pk]
+        assert scheduled_publishing_tick(now=now + timedelta(minutes=1)).editing_rows_pruned == 0
