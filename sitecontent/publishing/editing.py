@@ -22,7 +22,6 @@ only ever shown back inside the same form's fields; rich and plain text are sani
 by the model's own fields (sitecontent.richtext) before they are given back.
 """
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -34,13 +33,12 @@ from django.db import models
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape, format_html, strip_tags
-from django.utils.safestring import mark_safe
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from sitecontent import roles
 from sitecontent.models import NEW_ITEM, AuditEvent, Autosave, EditingPresence, Revision
-from sitecontent.publishing.revisions import overlay, pending_draft
+from sitecontent.publishing.revisions import overlay, pending_draft, word_diff
 from sitecontent.richtext import RichTextField
 
 HEARTBEAT_SECONDS = 15
@@ -203,19 +201,6 @@ def _display(field: models.Field, value) -> str:
     return "" if value is None else str(value)
 
 
-def _word_diff(theirs: str, yours: str) -> str:
-    old, new = theirs.split(), yours.split()
-    pieces = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new).get_opcodes():
-        if op in {"delete", "replace"}:
-            pieces.append(format_html("<del>{}</del>", " ".join(old[i1:i2])))
-        if op in {"insert", "replace"}:
-            pieces.append(format_html("<ins>{}</ins>", " ".join(new[j1:j2])))
-        if op == "equal":
-            pieces.append(escape(" ".join(old[i1:i2])))
-    return mark_safe(" ".join(pieces))  # noqa: S308 - each piece is escaped above
-
-
 def last_change(item) -> tuple[str, datetime | None]:
     """Who last saved ``item`` (or a draft of it), and when, as far as the history says."""
     if getattr(item, "REVISION_FIELDS", None):
@@ -253,7 +238,7 @@ def edit_check(*, model, pk, base: str, submitted: dict) -> None:
         theirs, yours = _display(field, stored), _display(field, submitted[name])
         conflicts.append(
             FieldConflict(
-                name, str(field.verbose_name).capitalize(), theirs, yours, _word_diff(theirs, yours)
+                name, str(field.verbose_name).capitalize(), theirs, yours, word_diff(theirs, yours)
             )
         )
     if conflicts:

@@ -343,7 +343,9 @@ def _display(item, name: str, value) -> str:
     return "" if value is None else str(value)
 
 
-def _word_diff(before: str, after: str) -> str:
+def word_diff(before: str, after: str) -> str:
+    """``before`` and ``after`` word by word, as escaped HTML with <del> and <ins>: the
+    revision comparison's and the refused stale save's."""
     old, new = before.split(), after.split()
     pieces = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new).get_opcodes():
@@ -373,7 +375,7 @@ def compare(older: Revision, newer: Revision) -> list[FieldChange]:
                 str(item._meta.get_field(name).verbose_name),
                 before,
                 after,
-                _word_diff(before, after),
+                word_diff(before, after),
             )
         )
     return changes
