@@ -46,6 +46,36 @@ def page(chromium):
     context.close()
 
 
+@pytest.fixture
+def csp_violations():
+    return []
+
+
+@pytest.fixture
+def open_page(chromium, csp_violations):
+    """A new browser (context) per call: separate people, or a tab opened anew; every
+    Content Security Policy violation it logs goes to ``csp_violations``."""
+    contexts = []
+
+    def open_as(viewport=(1280, 900)):
+        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on(
+            "console",
+            lambda m: (
+                "Content Security Policy" in m.text
+                and csp_violations.append(f"{page.url}: {m.text}")
+            ),
+        )
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
 def save_screenshot(page, name):
     """Keep a picture of a key screen (CI keeps .artifacts/ as test artefacts)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

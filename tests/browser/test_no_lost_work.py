@@ -18,35 +18,6 @@ pytestmark = [
 
 
 @pytest.fixture
-def csp_violations():
-    return []
-
-
-@pytest.fixture
-def open_page(chromium, csp_violations):
-    """A new browser (context) per call: separate people, or a tab opened anew."""
-    contexts = []
-
-    def open_as():
-        context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on(
-            "console",
-            lambda m: (
-                "Content Security Policy" in m.text
-                and csp_violations.append(f"{page.url}: {m.text}")
-            ),
-        )
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()  # closing twice is harmless
-
-
-@pytest.fixture
 def quick_heartbeat(monkeypatch):
     # The live server runs in this process: beats every second instead of every 15.
     monkeypatch.setattr(editing, "HEARTBEAT_SECONDS", 1)

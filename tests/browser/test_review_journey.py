@@ -27,34 +27,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def csp_violations():
-    return []
-
-
-@pytest.fixture
-def open_page(chromium, csp_violations):
-    contexts = []
-
-    def open_as(viewport=(1280, 900)):
-        context = chromium.new_context(viewport={"width": viewport[0], "height": viewport[1]})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on(
-            "console",
-            lambda m: (
-                "Content Security Policy" in m.text
-                and csp_violations.append(f"{page.url}: {m.text}")
-            ),
-        )
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
-
-
 def test_submit_request_changes_resubmit_approve_at_a_time_and_go_live(
     open_page, live_server, csp_violations
 ):
