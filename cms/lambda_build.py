@@ -197,12 +197,24 @@ def add_bytecode(zappa_cli) -> None:
     check_package(zip_path)
 
 
+def strip_metadata_descriptions(tree: Path) -> None:
+    """Keep only the headers of each installed package's METADATA. importlib.metadata
+    reads those (django-ses takes its version from them at import); the body is the
+    package's README, about 200 KiB zipped across the package, and one (django-ses's)
+    quotes a private key block as a setup example, which check_package rightly refuses."""
+    for metadata in tree.glob("*.dist-info/METADATA"):
+        text = metadata.read_text(encoding="utf-8", errors="replace")
+        headers = text.split("\n\n", 1)[0]
+        metadata.write_text(headers.rstrip("\n") + "\n", encoding="utf-8")
+
+
 def add_bytecode_to_zip(zip_path: Path) -> None:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lambda-bytecode-") as tmp:
         tree = Path(tmp) / "tree"
         with zipfile.ZipFile(zip_path) as archive:
             archive.extractall(tree)
+        strip_metadata_descriptions(tree)
         # ddir makes tracebacks show Lambda's paths rather than this temporary folder.
         compileall.compile_dir(
             tree,

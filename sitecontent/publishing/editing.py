@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -223,7 +223,9 @@ def edit_check(*, model, pk, base: str, submitted: dict) -> None:
     if not base:
         return
     expected = _parse(model, base)
-    current = editable_state(model, pk, lock=True)
+    # Locked when a save's transaction holds it (the admin's change view); a check made
+    # outside one (the live preview validating the form) only reads.
+    current = editable_state(model, pk, lock=transaction.get_connection().in_atomic_block)
     if current is None:
         return  # deleted meanwhile: the save itself says so
     conflicts = []

@@ -324,3 +324,23 @@ def test_a_stages_mail_sender_becomes_the_functions_default_from_email(monkeypat
         "staging", stage_settings("staging"), stack_outputs("staging")
     )
     assert "DEFAULT_FROM_EMAIL" not in deployed["aws_environment_variables"]
+
+
+def test_metadata_keeps_its_headers_and_loses_the_readme(tmp_path):
+    """The package's METADATA files keep what importlib.metadata reads (django-ses takes
+    its version from it at import) and lose the README body (size; a quoted key)."""
+    import importlib.metadata
+
+    info = tmp_path / "demo-1.2.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.4\nName: demo\nVersion: 1.2.3\nRequires-Dist: django\n\n"
+        "# Demo\n\n-----BEGIN RSA PRIVATE KEY-----\nexample\n-----END RSA PRIVATE KEY-----\n"
+    )
+    lambda_build.strip_metadata_descriptions(tmp_path)
+    text = (info / "METADATA").read_text()
+    assert "PRIVATE KEY" not in text
+    assert "# Demo" not in text
+    distribution = importlib.metadata.PathDistribution(info)
+    assert distribution.version == "1.2.3"
+    assert distribution.requires == ["django"]
