@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from sitecontent import roles
+from sitecontent.media import selectors
 from sitecontent.media.renditions import image_sources
 from sitecontent.models import Image, Upload
 
@@ -53,19 +54,16 @@ class ImageChooserViewMixin:
     def chooser_images(self, request):
         """What the chooser lists: what this admin lets the user see (their collections:
         sitecontent.roles), newest first, optionally from one collection."""
-        images = self.get_queryset(request).order_by("-created_at", "-pk")
         query = request.GET.get("q", "").strip()[:100]
-        if query:
-            images = images.filter(title__icontains=query) | images.filter(
-                alt_text__icontains=query
-            )
-        collection = request.GET.get("collection", "")
-        if collection.isdigit():
-            images = images.filter(collection_id=int(collection))
+        collection, chosen = request.GET.get("collection", ""), request.GET.get("id", "")
+        images = selectors.images_for_chooser(
+            self.get_queryset(request),
+            query=query,
+            collection_id=int(collection) if collection.isdigit() else None,
+            image_id=int(chosen) if chosen.isdigit() else None,
+        )
         # Only the collections this user may use are offered as filters.
         collections = roles.collections_for(request.user, Image)
-        if (chosen := request.GET.get("id", "")).isdigit():
-            images = images.filter(pk=int(chosen))
         return images, query, collections
 
     def chooser_view(self, request):

@@ -91,3 +91,16 @@ _LISTED = {
     "article": (*_PUBLICATION, "slug", "category_id"),
     "page": (*_PUBLICATION, "slug", "parent_id"),
 }
+
+
+def images_for_chooser(images, *, query="", collection_id=None, image_id=None):
+    """The image chooser's list from ``images`` (what the user may see): newest first,
+    matching ``query`` in title or alt text, from one collection, or one image by id."""
+    images = images.order_by("-created_at", "-pk")
+    if query:
+        images = images.filter(Q(title__icontains=query) | Q(alt_text__icontains=query))
+    if collection_id is not None:
+        images = images.filter(collection_id=collection_id)
+    if image_id is not None:
+        images = images.filter(pk=image_id)
+    return images
