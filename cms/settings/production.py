@@ -7,7 +7,8 @@ both:
 - the Django key: DJANGO_SECRET_ARN (on Lambda), or SECRET_KEY (and SECRET_KEY_FALLBACKS);
 - the database: DATABASE_SECRET_ARN with DATABASE_HOST and DATABASE_NAME (DATABASE_PORT
   defaults to 5432), or DATABASE_URL;
-- the origin header's secrets, unless ORIGIN_VERIFY_REQUIRED is off:
+- the origin header's secrets, unless ORIGIN_VERIFY_REQUIRED is off (it is by default
+  when every ALLOWED_HOSTS entry is a loopback name: a rehearsal on one machine):
   ORIGIN_VERIFY_SECRET_ARN, or ORIGIN_VERIFY_SECRETS.
 
 Required in some cases: SITE_URL when the first ALLOWED_HOSTS entry is a wildcard, and
@@ -44,8 +45,15 @@ REQUIRED_ENV = (
     ("MEDIA_BUCKET",),
     ("MEDIA_DOMAIN",),
 )
-# Requests must come through CloudFront unless the stage says otherwise (dev).
-ORIGIN_VERIFY_REQUIRED = env.bool("ORIGIN_VERIFY_REQUIRED", default=True)
+# Requests must come through CloudFront unless the stage says otherwise (dev), or the
+# settings are rehearsed on this machine: when every allowed host is a loopback name, no
+# CloudFront can reach the site (Django refuses any other Host), so nothing is there to
+# verify. A missing ALLOWED_HOSTS keeps it on (and is reported below).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_hosts = env.list("ALLOWED_HOSTS", default=[])
+ORIGIN_VERIFY_REQUIRED = env.bool(
+    "ORIGIN_VERIFY_REQUIRED", default=not (_hosts and set(_hosts) <= LOOPBACK_HOSTS)
+)
 # A secret given both ways: which one wins would be a guess, and the plain one should
 # not be on a Lambda function at all.
 _both = [

@@ -115,6 +115,29 @@ def test_production_requires_the_origin_secret_unless_the_stage_turns_the_check_
     assert off.stdout.strip() == "False"
 
 
+def test_production_checks_the_origin_header_unless_every_allowed_host_is_loopback():
+    """A rehearsal on one machine (perf_peers.sh, a laptop) is not behind CloudFront; a
+    host anyone else can reach keeps the check, and so does one public host among them."""
+    shown = SETUP + "print(settings.ORIGIN_VERIFY_REQUIRED)"
+    for hosts in ("127.0.0.1", "localhost,127.0.0.1,[::1]"):
+        local = run(
+            shown,
+            "cms.settings.production",
+            **{**without("ORIGIN_VERIFY_SECRETS"), "ALLOWED_HOSTS": hosts},
+        )
+        assert local.returncode == 0, local.stderr
+        assert local.stdout.strip() == "False"
+    for hosts in ("www.example.com", "127.0.0.1,www.example.com", "127.0.0.1.example.com"):
+        public = run(
+            shown,
+            "cms.settings.production",
+            SITE_URL="https://www.example.com",
+            **{**without("ORIGIN_VERIFY_SECRETS"), "ALLOWED_HOSTS": hosts},
+        )
+        assert public.returncode != 0
+        assert "ORIGIN_VERIFY_SECRETS" in public.stderr.strip().splitlines()[-1]
+
+
 def test_production_never_derives_the_site_url_from_a_wildcard_host():
     dev_hosts = {**PRODUCTION_ENV, "ALLOWED_HOSTS": ".execute-api.eu-west-1.amazonaws.com"}
     refused = run(SETUP, "cms.settings.production", **dev_hosts)
