@@ -7,8 +7,7 @@ both:
 - the Django key: DJANGO_SECRET_ARN (on Lambda), or SECRET_KEY (and SECRET_KEY_FALLBACKS);
 - the database: DATABASE_SECRET_ARN with DATABASE_HOST and DATABASE_NAME (DATABASE_PORT
   defaults to 5432), or DATABASE_URL;
-- the origin header's secrets, unless ORIGIN_VERIFY_REQUIRED is off (it is by default
-  when every ALLOWED_HOSTS entry is a loopback name: a rehearsal on one machine):
+- the origin header's secrets, unless ORIGIN_VERIFY_REQUIRED is off:
   ORIGIN_VERIFY_SECRET_ARN, or ORIGIN_VERIFY_SECRETS.
 
 Required in some cases: SITE_URL when the first ALLOWED_HOSTS entry is a wildcard, and
@@ -18,7 +17,9 @@ app starts (cms.apps), after these settings.
 
 The *_ARN variables name Secrets Manager secrets (cms.secrets reads and caches them for
 SECRETS_TTL seconds, so a rotation needs no deploy); the plain ones are for tests and
-local rehearsals. A missing one stops the cold start with a message naming every
+local rehearsals. A rehearsal on one machine (every ALLOWED_HOSTS entry a loopback name,
+LOCAL_REHEARSAL below) needs no origin secret and may use a weak SECRET_KEY, as
+nobody else can reach it. A missing one stops the cold start with a message naming every
 variable above that is missing, not just the first; so does a weak SECRET_KEY (or
 fallback), an unreadable secret, and a SITE_URL that cannot be known.
 """
@@ -45,15 +46,15 @@ REQUIRED_ENV = (
     ("MEDIA_BUCKET",),
     ("MEDIA_DOMAIN",),
 )
-# Requests must come through CloudFront unless the stage says otherwise (dev), or the
-# settings are rehearsed on this machine: when every allowed host is a loopback name, no
-# CloudFront can reach the site (Django refuses any other Host), so nothing is there to
-# verify. A missing ALLOWED_HOSTS keeps it on (and is reported below).
+# A rehearsal on one machine (perf_peers.sh, a laptop): every allowed host is a loopback
+# name, so nobody else can reach the site (Django refuses any other Host) and no
+# CloudFront stands in front of it. A missing ALLOWED_HOSTS is not one (it is reported).
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _hosts = env.list("ALLOWED_HOSTS", default=[])
-ORIGIN_VERIFY_REQUIRED = env.bool(
-    "ORIGIN_VERIFY_REQUIRED", default=not (_hosts and set(_hosts) <= LOOPBACK_HOSTS)
-)
+LOCAL_REHEARSAL = bool(_hosts) and set(_hosts) <= LOOPBACK_HOSTS
+# Requests must come through CloudFront unless the stage says otherwise (dev) or this is
+# a rehearsal: then there is nothing to verify.
+ORIGIN_VERIFY_REQUIRED = env.bool("ORIGIN_VERIFY_REQUIRED", default=not LOCAL_REHEARSAL)
 # A secret given both ways: which one wins would be a guess, and the plain one should
 # not be on a Lambda function at all.
 _both = [
@@ -116,8 +117,10 @@ else:
     # Keys that still verify signatures made before a rotation (sessions, preview links).
     SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
     # Django's own rule for a strong key (check W009), enforced at start rather than left
-    # as a warning nobody reads on Lambda (secrets from the store are checked alike).
-    if _weak := _secrets.key_weaknesses(SECRET_KEY, SECRET_KEY_FALLBACKS):
+    # as a warning nobody reads on Lambda (secrets from the store are checked alike). A
+    # rehearsal signs nothing anyone else could receive: there it stays Django's warning.
+    _weak = _secrets.key_weaknesses(SECRET_KEY, SECRET_KEY_FALLBACKS)
+    if _weak and not LOCAL_REHEARSAL:
         raise ImproperlyConfigured(
             "; ".join(_weak) + ". Make one with: python -c "
             "'import secrets; print(secrets.token_urlsafe(50))'"

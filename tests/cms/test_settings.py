@@ -115,15 +115,20 @@ def test_production_requires_the_origin_secret_unless_the_stage_turns_the_check_
     assert off.stdout.strip() == "False"
 
 
-def test_production_checks_the_origin_header_unless_every_allowed_host_is_loopback():
-    """A rehearsal on one machine (perf_peers.sh, a laptop) is not behind CloudFront; a
-    host anyone else can reach keeps the check, and so does one public host among them."""
+def test_production_checks_the_origin_header_and_key_unless_every_allowed_host_is_loopback():
+    """A rehearsal on one machine (perf_peers.sh, a laptop) is not behind CloudFront and
+    signs nothing anyone else receives; a host anyone else can reach keeps both checks,
+    and so does one public host among loopback ones."""
     shown = SETUP + "print(settings.ORIGIN_VERIFY_REQUIRED)"
     for hosts in ("127.0.0.1", "localhost,127.0.0.1,[::1]"):
         local = run(
             shown,
             "cms.settings.production",
-            **{**without("ORIGIN_VERIFY_SECRETS"), "ALLOWED_HOSTS": hosts},
+            **{
+                **without("ORIGIN_VERIFY_SECRETS"),
+                "ALLOWED_HOSTS": hosts,
+                "SECRET_KEY": "bench-not-secret",
+            },
         )
         assert local.returncode == 0, local.stderr
         assert local.stdout.strip() == "False"
@@ -136,6 +141,14 @@ def test_production_checks_the_origin_header_unless_every_allowed_host_is_loopba
         )
         assert public.returncode != 0
         assert "ORIGIN_VERIFY_SECRETS" in public.stderr.strip().splitlines()[-1]
+        weak = run(
+            shown,
+            "cms.settings.production",
+            SITE_URL="https://www.example.com",
+            **{**PRODUCTION_ENV, "ALLOWED_HOSTS": hosts, "SECRET_KEY": "bench-not-secret"},
+        )
+        assert weak.returncode != 0
+        assert "SECRET_KEY has fewer than 50 characters" in weak.stderr
 
 
 def test_production_never_derives_the_site_url_from_a_wildcard_host():
