@@ -410,6 +410,16 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
     if database == "aurora-serverless":
         # Aurora pauses only when nothing is connected: close after each request.
         from_stack["CONN_MAX_AGE"] = "0"
+    # Reserved concurrency: one database connection per warm container, so no more
+    # containers than the connections the site may hold (RDS Proxy's pool, or Aurora's
+    # max_connections less the reserved ones), capped per stage to fit the account:
+    # min(site_connections, STAGE_CONCURRENCY_CAP) (infra.config, docs/database.md).
+    concurrency = infra_config.lambda_concurrency(stage_config)
+    if config.get("lambda_concurrency") not in (None, concurrency):
+        raise BuildError(
+            f"zappa_settings.json sets lambda_concurrency for {stage}; make deploy derives it "
+            f"from the database's connections ({concurrency}): remove it from the file"
+        )
     clashing = sorted(
         name
         for name in (*OUTPUT_VARIABLES, *OPTIONAL_OUTPUT_VARIABLES, *DERIVED_VARIABLES)
@@ -446,6 +456,7 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
             "SecurityGroupIds": [outputs["FunctionSecurityGroupId"]],
         },
         "dead_letter_arn": outputs["DeadLetterQueueArn"],
+        "lambda_concurrency": concurrency,
         "aws_environment_variables": {**env, **from_stack},
         "events": events,
     }
