@@ -90,6 +90,8 @@ STATEMENT_TIMEOUT_MS = 30_000
 IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
 LOCK_TIMEOUT_MS = 10_000
 DATABASE_PARAMETERS = {
+    # TLS only (PostgreSQL 15 and later on RDS default to it; a custom group says so).
+    "rds.force_ssl": "1",
     "timezone": "UTC",
     "statement_timeout": str(STATEMENT_TIMEOUT_MS),
     "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS),

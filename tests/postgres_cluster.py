@@ -90,7 +90,9 @@ class Cluster:
     log: Path
 
     def pg_ctl(self, *args, timeout=60):
-        return _run([PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", timeout, *args])
+        return _run(
+            [PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "-t", timeout, *args]
+        )
 
     def start(self):
         self.pg_ctl("start")
@@ -103,10 +105,8 @@ class Cluster:
 
     def psql(self, sql: str, *, database="postgres") -> str:
         """Runs ``sql`` as the superuser over the cluster's socket."""
-        out = _run(
-            [PG_BIN / "psql", "-h", self.data, "-p", self.port, "-U", "postgres", "-d", database,
-             "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql]  # fmt: skip
-        )
+        connect = ["-h", self.data, "-p", self.port, "-U", "postgres", "-d", database]
+        out = _run([PG_BIN / "psql", *connect, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
         return out.stdout.strip()
 
     def log_text(self) -> str:

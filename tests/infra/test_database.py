@@ -26,8 +26,8 @@ def lambda_timeout_ms(stage) -> int:
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_database_ends_stuck_work_before_the_function_times_out(stage):
     body = render(stage)
-    [group] = [r for r in body["Resources"].values()
-               if r["Type"] in ("AWS::RDS::DBParameterGroup", "AWS::RDS::DBClusterParameterGroup")]  # fmt: skip
+    kinds = ("AWS::RDS::DBParameterGroup", "AWS::RDS::DBClusterParameterGroup")
+    [group] = [r for r in body["Resources"].values() if r["Type"] in kinds]
     parameters = group["Properties"]["Parameters"]
     timeout = lambda_timeout_ms(stage)
     for name in ("statement_timeout", "idle_in_transaction_session_timeout", "lock_timeout"):
