@@ -213,13 +213,6 @@ def site_database(pg_cluster, tmp_path_factory):
     return DATABASE
 
 
-def article_path(cluster) -> str:
-    slug = cluster.psql(
-        "SELECT slug FROM sitecontent_article ORDER BY id LIMIT 1", database=DATABASE
-    )
-    return slug
-
-
 # --- the burst -----------------------------------------------------------------------
 
 
@@ -303,11 +296,13 @@ def test_iterator_uses_no_server_side_cursor(pg_cluster, site_database):
 # --- faults --------------------------------------------------------------------------
 
 
-def test_a_restart_answers_fast_503s_then_recovers_with_no_manual_step(pg_cluster,
-                                                                       site_database):  # fmt: skip
-    article = article_path(pg_cluster)
+@pytest.mark.parametrize("through", ["postgresql", "pgbouncer"])
+def test_a_restart_answers_fast_503s_then_recovers_with_no_manual_step(
+    pg_cluster, pg_bouncer, site_database, through
+):
+    port = pg_bouncer.port if through == "pgbouncer" else pg_cluster.port
     process = run_containers(
-        pg_cluster.url(site_database), workers=3, seconds=9,
+        pg_cluster.url(site_database, port=port), workers=3, seconds=9,
         paths=("/", "/api/v1/articles/"), background=True,
     )  # fmt: skip
     time.sleep(3)
@@ -318,15 +313,17 @@ def test_a_restart_answers_fast_503s_then_recovers_with_no_manual_step(pg_cluste
     up = time.time()
     gathered, err = finish(process)
     answered = sorted(responses(gathered), key=lambda r: r["at"])
-    statuses = {r["status"] for r in answered}
+    statuses = [r["status"] for r in answered]
     assert 500 not in statuses
-    assert statuses <= {200, 503}, statuses
+    assert set(statuses) <= {200, 503}, statuses
     during = [r for r in answered if r["status"] == 503]
-    assert during, "requests during the outage were answered 503"
+    if through == "postgresql":
+        assert during, "requests during the outage were answered 503"
+    # (Through PgBouncer a request may instead wait for the server to come back.)
+    assert all(r["seconds"] < 5 for r in answered), max(r["seconds"] for r in answered)
     for r in during:
         assert r["retry_after"] == "30"
-        assert r["seconds"] < 4, r  # fast: refused, or connect_timeout at worst
-        assert down - 1 <= r["at"] <= up + 4
+        assert down - 1 <= r["at"] <= up + 5
         if r["path"].startswith("/api/"):
             assert r["content_type"] == "application/json"
             assert json.loads(r["body"])["status"] == 503
@@ -336,7 +333,9 @@ def test_a_restart_answers_fast_503s_then_recovers_with_no_manual_step(pg_cluste
     assert after
     assert all(r["status"] == 200 for r in after), "recovered by itself"
     assert pc.APP_PASSWORD not in err
-    assert article  # the database still has its content after the restart
+    slowest = max(r["seconds"] for r in answered)
+    print(f"restart via {through}: {statuses.count(200)} x 200, {len(during)} x 503, "
+          f"slowest {slowest:.2f} s")  # fmt: skip
 
 
 FREEZER = """
