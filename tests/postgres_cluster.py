@@ -109,6 +109,12 @@ class Cluster:
         out = _run([PG_BIN / "psql", *connect, "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
         return out.stdout.strip()
 
+    def disconnect_site(self) -> None:
+        """Ends every session of the site's role (PgBouncer's idle ones included)."""
+        self.psql(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{APP_ROLE}'"  # noqa: S608 (a constant)
+        )
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
