@@ -2,10 +2,12 @@
 every way production is given its database, and the local SQLite default still works."""
 
 import json
+import re
 
 import pytest
 
 from tests.cms.test_settings import PRODUCTION_ENV, run
+from tests.lambda_fixtures import ROOT
 
 SHOW = (
     "import json; from django.conf import settings; "
@@ -48,3 +50,25 @@ def test_sqlite_gets_no_postgresql_options():
     database = json.loads(result.stdout)
     assert database["ENGINE"] == "django.db.backends.sqlite3"
     assert "connect_timeout" not in database.get("OPTIONS", {})
+
+
+# Session state a transaction pooler loses (PgBouncer) or pins on (RDS Proxy): SET
+# (outside SET LOCAL), advisory locks, LISTEN, temporary tables, prepared statements,
+# cursors WITH HOLD. The site's code (migrations aside: they run on a direct connection)
+# issues none; a need for one belongs in the parameter group or a single transaction.
+SESSION_STATE = re.compile(
+    r"""["']\s*(?:SET\s+TIME\s+ZONE|SET\s+(?!LOCAL\b)(?:SESSION\s+)?\w+(?:\s+\w+)?\s*(?:=|TO\b)|RESET\s|"""
+    r"""DISCARD\s|LISTEN\s|PREPARE\s|CREATE\s+TEMP|DECLARE\s)|pg_advisory_lock"""
+)
+
+
+def test_the_sites_code_sends_no_session_state_sql():
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for package in ("cms", "sitecontent")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if SESSION_STATE.search(line)
+    ]
+    assert not found, found
