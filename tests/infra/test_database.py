@@ -117,3 +117,18 @@ def test_a_hand_set_concurrency_is_refused():
     settings = {**iam_policy.stage_settings("staging"), "lambda_concurrency": 999}
     with pytest.raises(lambda_build.BuildError, match="lambda_concurrency"):
         lambda_build.stage_settings_from_outputs("staging", settings, stack_outputs("staging"))
+
+
+@pytest.mark.parametrize("stage", ["dev", "production"])
+def test_the_connect_timeout_waits_for_a_paused_cluster_to_resume_only_where_one_pauses(stage):
+    deployed = lambda_build.stage_settings_from_outputs(
+        stage, iam_policy.stage_settings(stage), stack_outputs(stage)
+    )
+    variables = deployed["aws_environment_variables"]
+    if config.load(stage).database == "aurora-serverless":
+        # Resuming takes about 15 s (30 s after a day paused); below the function's timeout.
+        timeout = int(variables["DATABASE_CONNECT_TIMEOUT"])
+        assert 30 < timeout < lambda_timeout_ms(stage) / 1000
+    else:
+        # The settings' default (5 s): a dead database fails fast.
+        assert "DATABASE_CONNECT_TIMEOUT" not in variables
