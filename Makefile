@@ -64,8 +64,8 @@ run-lambda: $(VENV)/.dev ## Serve through Zappa's Lambda handler, firing STAGE's
 test: $(VENV)/.dev ## Run the test suite (SQLite unless DATABASE_URL is set)
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
-test-slow: $(VENV)/.dev ## The slow tiers: Lambda package, deploy against moto, browser
-	$(BIN)/pytest -m "package or deploy or browser" $(PYTEST_ARGS)
+test-slow: $(VENV)/.dev ## The slow tiers: Lambda package, deploy against moto, browser, database load
+	$(BIN)/pytest -m "package or deploy or browser or load" $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev ## Benchmarks against a bare Django project (BENCH_ARGS="--write docs/benchmarks.md")
 	$(PY) -m tests.benchmarks.run $(BENCH_ARGS)

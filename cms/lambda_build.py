@@ -364,8 +364,11 @@ DERIVED_VARIABLES = (
     "CDN_BACKEND",
     "PUBLISHING_TICK_MARKER",
     "CONN_MAX_AGE",
+    "DATABASE_CONNECT_TIMEOUT",
     "DEFAULT_FROM_EMAIL",
 )
+# Seconds a connection may take on stages whose Aurora cluster pauses (docs/database.md).
+AURORA_CONNECT_TIMEOUT = 35
 # "${OutputKey}" in an event source's ARN (zappa_settings.json): the deploy writes the
 # stage's output there, so the committed file names no stage's bucket or queue.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
@@ -410,6 +413,20 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
     if database == "aurora-serverless":
         # Aurora pauses only when nothing is connected: close after each request.
         from_stack["CONN_MAX_AGE"] = "0"
+        # A paused cluster resumes when a connection arrives (about 15 s, 30 s after a day
+        # paused): the first request waits for it rather than failing at the default 5 s.
+        # Still below the function's timeout.
+        from_stack["DATABASE_CONNECT_TIMEOUT"] = str(AURORA_CONNECT_TIMEOUT)
+    # Reserved concurrency: one database connection per warm container, so no more
+    # containers than the connections the site may hold (RDS Proxy's pool, or Aurora's
+    # max_connections less the reserved ones), capped per stage to fit the account:
+    # min(site_connections, STAGE_CONCURRENCY_CAP) (infra.config, docs/database.md).
+    concurrency = infra_config.lambda_concurrency(stage_config)
+    if config.get("lambda_concurrency") not in (None, concurrency):
+        raise BuildError(
+            f"zappa_settings.json sets lambda_concurrency for {stage}; make deploy derives it "
+            f"from the database's connections ({concurrency}): remove it from the file"
+        )
     clashing = sorted(
         name
         for name in (*OUTPUT_VARIABLES, *OPTIONAL_OUTPUT_VARIABLES, *DERIVED_VARIABLES)
@@ -446,6 +463,7 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
             "SecurityGroupIds": [outputs["FunctionSecurityGroupId"]],
         },
         "dead_letter_arn": outputs["DeadLetterQueueArn"],
+        "lambda_concurrency": concurrency,
         "aws_environment_variables": {**env, **from_stack},
         "events": events,
     }

@@ -28,6 +28,8 @@ if settings.MEDIA_URL.startswith("/"):
 # As in cms.urls: errors under /admin/ in the admin's frame, the site's own elsewhere.
 handler404 = "cms.views.page_not_found"
 handler403 = "cms.views.permission_denied"
+# A database outage answers 503, anything else the 500 page (cms.db.unavailable).
+handler500 = "cms.db.unavailable.server_error"
 
 # Last: pages are served from a catch-all path, so every other route must come first.
 urlpatterns += [path("", include("sitecontent.public.urls"))]

@@ -26,3 +26,5 @@ urlpatterns = [
 # the site's own. cms.public_urls names the same views (public requests resolve there).
 handler404 = "cms.views.page_not_found"
 handler403 = "cms.views.permission_denied"
+# A database outage answers 503, anything else the 500 page (cms.db.unavailable).
+handler500 = "cms.db.unavailable.server_error"

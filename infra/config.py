@@ -579,3 +579,75 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# --- Database connections and the function's reserved concurrency --------------------
+# (docs/database.md). Each warm container holds at most one connection (Django's, kept for
+# CONN_MAX_AGE, or opened per request where CONN_MAX_AGE is 0), and the tick, the tasks
+# and `zappa manage` run in the same function: so the function's reserved concurrency
+# (Zappa's lambda_concurrency) is the number of connections the site may have, and a
+# burst beyond it is throttled by Lambda (429, retried by CloudFront's client) instead of
+# refused by PostgreSQL ("too many clients": a 503 for every visitor past the limit).
+
+# RDS and Aurora PostgreSQL's default max_connections:
+# LEAST({DBInstanceClassMemory/9531392}, 5000).
+CONNECTION_BYTES = 9531392
+MAX_CONNECTIONS_CAP = 5000
+# An Aurora capacity unit is about 2 GiB; Serverless v2 sizes max_connections from the
+# maximum capacity (so it does not change as the cluster scales).
+ACU_BYTES = 2 * 1024**3
+# DBInstanceClassMemory is the class's memory less what the OS and RDS keep: about 90%.
+INSTANCE_MEMORY_SHARE = 0.9
+# superuser_reserved_connections (3 on RDS) plus two for an operator's psql session.
+RESERVED_CONNECTIONS = 5
+# RDS Proxy's share of the instance's max_connections (its target group's
+# MaxConnectionsPercent, infra/template.py): the rest stays for the operator and RDS.
+PROXY_MAX_CONNECTIONS_PERCENT = 75
+# Reserved concurrency comes out of the account's (1000 by default, of which Lambda keeps
+# 100 unreserved): five stages at 150 each fit one default account.
+STAGE_CONCURRENCY_CAP = 150
+# GiB of one "large" of each family (xlarge is twice, 2xlarge four times, ...), and of
+# the burstable sizes.
+FAMILY_LARGE_GIB = {"m": 8, "r": 16, "x": 32}
+BURSTABLE_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
+
+
+def instance_memory_gib(instance_class: str) -> float:
+    """The memory of an RDS instance class (``db.t4g.micro``: 1, ``db.r6g.xlarge``: 32)."""
+    _, family, size = instance_class.split(".")
+    if family.startswith("t") and size in BURSTABLE_GIB:
+        return BURSTABLE_GIB[size]
+    units = {"large": 1, "xlarge": 2}.get(size)
+    if units is None and (match := re.fullmatch(r"(\d+)xlarge", size)):
+        units = 2 * int(match[1])
+    if units is None or family[0] not in FAMILY_LARGE_GIB:
+        raise ConfigError(
+            f"{STAGES_FILE.name}: the memory of {instance_class!r} is not known here: add "
+            "its family to infra.config.FAMILY_LARGE_GIB (it sizes max_connections)"
+        )
+    return FAMILY_LARGE_GIB[family[0]] * units
+
+
+def max_connections(stage: "Stage") -> int:
+    """The stage database's max_connections, by RDS's default formula."""
+    if isinstance(stage.sizing, Aurora):
+        memory = stage.sizing.max_capacity * ACU_BYTES
+    else:
+        memory = instance_memory_gib(stage.sizing.instance_class) * 1024**3
+        memory *= INSTANCE_MEMORY_SHARE
+    return min(int(memory / CONNECTION_BYTES), MAX_CONNECTIONS_CAP)
+
+
+def site_connections(stage: "Stage") -> int:
+    """Connections the site may hold: RDS Proxy's pool (MaxConnectionsPercent of
+    max_connections) behind a proxy, else max_connections less the reserved ones."""
+    limit = max_connections(stage)
+    if stage.database == "rds-proxy":
+        return limit * PROXY_MAX_CONNECTIONS_PERCENT // 100
+    return limit - RESERVED_CONNECTIONS
+
+
+def lambda_concurrency(stage: "Stage") -> int:
+    """Zappa's ``lambda_concurrency`` (reserved concurrency) for the stage:
+    min(site_connections, STAGE_CONCURRENCY_CAP), one connection per container."""
+    return max(1, min(site_connections(stage), STAGE_CONCURRENCY_CAP))

@@ -81,6 +81,26 @@ MEDIA_HEADERS_FILE = ROOT / "docs" / "cloudfront-media-headers.json"
 AURORA_ENGINE_VERSION = "17.9"
 POSTGRES_ENGINE_VERSION = "17.9"
 MASTER_USERNAME = "cms_admin"
+# The database server's own settings (docs/database.md): in the parameter group, not sent
+# by the site on connect (a SET or a startup option pins an RDS Proxy session), and below
+# the function's timeout (zappa_settings.json timeout_seconds, 60), so a runaway query or
+# a container frozen mid-transaction (its row locks held) is ended by the server before
+# Lambda gives up on the request. UTC, so Django sends no SET TIME ZONE.
+STATEMENT_TIMEOUT_MS = 30_000
+IDLE_IN_TRANSACTION_TIMEOUT_MS = 10_000
+LOCK_TIMEOUT_MS = 10_000
+DATABASE_PARAMETERS = {
+    # TLS only (PostgreSQL 15 and later on RDS default to it; a custom group says so).
+    "rds.force_ssl": "1",
+    "timezone": "UTC",
+    "statement_timeout": str(STATEMENT_TIMEOUT_MS),
+    "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_TIMEOUT_MS),
+    "lock_timeout": str(LOCK_TIMEOUT_MS),
+}
+# RDS Proxy: how long a client waits for a pooled connection before its query fails
+# (a 503, cms.db.unavailable), below the function's timeout; idle connections kept warm.
+PROXY_BORROW_TIMEOUT = 10
+PROXY_MAX_IDLE_CONNECTIONS_PERCENT = 50
 VPC_CIDR = "10.42.0.0/16"
 SUBNET_CIDRS = ("10.42.0.0/20", "10.42.16.0/20")
 # CloudFront's managed policies (the same ids in every account).
@@ -859,6 +879,25 @@ def build(stage) -> Template:
         )
     )
     database_groups = [GetAtt("DatabaseSecurityGroup", "GroupId")]
+    major = (AURORA_ENGINE_VERSION if aurora else POSTGRES_ENGINE_VERSION).split(".")[0]
+    if aurora:
+        t.add_resource(
+            rds.DBClusterParameterGroup(
+                "DatabaseParameters",
+                Description=f"{names.function}: timeouts below the function's, UTC",
+                Family=f"aurora-postgresql{major}",
+                Parameters=DATABASE_PARAMETERS,
+            )
+        )
+    else:
+        t.add_resource(
+            rds.DBParameterGroup(
+                "DatabaseParameters",
+                Description=f"{names.function}: timeouts below the function's, UTC",
+                Family=f"postgres{major}",
+                Parameters=DATABASE_PARAMETERS,
+            )
+        )
     if aurora:
         sizing = settings.sizing
         t.add_resource(
@@ -874,6 +913,7 @@ def build(stage) -> Template:
                 MasterUsername=MASTER_USERNAME,
                 ManageMasterUserPassword=True,
                 ServerlessV2ScalingConfiguration=_scaling(sizing),
+                DBClusterParameterGroupName=Ref("DatabaseParameters"),
                 StorageEncrypted=True,
                 DeletionProtection=keep,
                 BackupRetentionPeriod=7,
@@ -909,6 +949,7 @@ def build(stage) -> Template:
                 Engine="postgres",
                 EngineVersion=POSTGRES_ENGINE_VERSION,
                 DBInstanceClass=sizing.instance_class,
+                DBParameterGroupName=Ref("DatabaseParameters"),
                 AllocatedStorage=str(sizing.allocated_storage),
                 StorageType="gp3",
                 StorageEncrypted=True,
@@ -975,6 +1016,13 @@ def build(stage) -> Template:
                 DBProxyName=Ref("DatabaseProxy"),
                 TargetGroupName="default",
                 DBInstanceIdentifiers=[Ref("Database")],
+                # Its pool: MaxConnectionsPercent of max_connections, what the function's
+                # reserved concurrency is sized from (infra.config.lambda_concurrency).
+                ConnectionPoolConfigurationInfo=rds.ConnectionPoolConfigurationInfoFormat(
+                    MaxConnectionsPercent=config.PROXY_MAX_CONNECTIONS_PERCENT,
+                    MaxIdleConnectionsPercent=PROXY_MAX_IDLE_CONNECTIONS_PERCENT,
+                    ConnectionBorrowTimeout=PROXY_BORROW_TIMEOUT,
+                ),
             )
         )
         database_host = GetAtt("DatabaseProxy", "Endpoint")

@@ -52,6 +52,22 @@ DATABASES = {
 # anyway: cms.lambda_events.)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Behind a transaction pooler (RDS Proxy, PgBouncer: docs/database.md) a connection is
+# the server's only for one transaction, so nothing may outlive one or change a session:
+# - no server-side cursors: .iterator() would DECLARE a named cursor WITH HOLD, which
+#   lives in one server session (PgBouncer loses it, RDS Proxy pins the session);
+# - no startup options (OPTIONS["options"]: "-c statement_timeout=..."): PgBouncer refuses
+#   them and RDS Proxy pins on session settings; the timeouts are the server's
+#   (infra/template.py's parameter group), and the server's TimeZone is UTC there, so
+#   Django sends no SET TIME ZONE either;
+# - connect_timeout is the client's own (libpq; never sent): a dead or paused database
+#   fails fast (cms.db.unavailable answers 503) instead of holding the request.
+# https://docs.djangoproject.com/en/stable/ref/databases/#transaction-pooling-server-side-cursors
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+        "DATABASE_CONNECT_TIMEOUT", default=5
+    )
 
 # APPS
 # ------------------------------------------------------------------------------

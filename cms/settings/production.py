@@ -100,7 +100,13 @@ if os.environ.get(_secrets.DATABASE_ARN):
             "USER": "",
             "PASSWORD": "",
             # RDS and Aurora PostgreSQL accept TLS (15 and later require it by default).
-            "OPTIONS": {"sslmode": env("DATABASE_SSLMODE", default="require")},
+            # connect_timeout and no server-side cursors: safe behind RDS Proxy (the
+            # reasons are in base settings, DATABASES).
+            "OPTIONS": {
+                "sslmode": env("DATABASE_SSLMODE", default="require"),
+                "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+            },
+            "DISABLE_SERVER_SIDE_CURSORS": True,
             "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
             "CONN_HEALTH_CHECKS": True,
         }

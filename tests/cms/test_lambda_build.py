@@ -120,6 +120,8 @@ def test_the_stack_outputs_become_the_deployed_stages_settings(stage):
         "PUBLISHING_TICK_MARKER": "s3",
         # Aurora pauses only with nothing connected: its stages close after each request.
         **({"CONN_MAX_AGE": "0"} if stage != "production" else {}),
+        # ... and wait for a paused cluster to resume (docs/database.md).
+        **({"DATABASE_CONNECT_TIMEOUT": "35"} if stage != "production" else {}),
     }
     assert deployed["s3_bucket"] == outputs["DeploymentBucket"]
     assert lambda_build.requires_cloudfront(deployed)
