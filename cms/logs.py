@@ -267,16 +267,18 @@ class PlainFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-class StdoutHandler(logging.StreamHandler):
-    """Writes to whatever sys.stdout is at the time (Lambda's log stream; a test's
-    capture), where the EMF metric lines go too (cms.metrics)."""
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a test's capture, too), where the EMF
+    metric lines go as well (cms.metrics). Lambda sends stderr to the function's log
+    stream as it does stdout; stdout stays the programs' own (a management command's
+    output, a script's JSON)."""
 
     def __init__(self):
-        super().__init__(sys.stdout)
+        super().__init__(sys.stderr)
 
     @property
     def stream(self):
-        return sys.stdout
+        return sys.stderr
 
     @stream.setter
     def stream(self, value):
@@ -288,14 +290,14 @@ PLAIN = "%(levelname)s %(name)s %(message)s"
 
 
 def logging_config(log_format: str, level: str) -> dict:
-    """The LOGGING setting: ``log_format`` "plain" (stderr) or "json" (stdout)."""
+    """The LOGGING setting: ``log_format`` "plain" or "json", both on stderr."""
     if log_format not in FORMATS:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured(f"LOG_FORMAT must be one of {', '.join(FORMATS)}")
     handler = {
         "plain": {"class": "logging.StreamHandler", "formatter": "plain"},
-        "json": {"()": "cms.logs.StdoutHandler", "formatter": "json"},
+        "json": {"()": "cms.logs.StderrHandler", "formatter": "json"},
     }[log_format]
     return {
         "version": 1,

@@ -1,17 +1,17 @@
 """The site's CloudWatch metrics, written as Embedded Metric Format (EMF) log lines.
 
-Lambda ships stdout to CloudWatch Logs, which turns each EMF line into metric data: no
-PutMetricData call, no client, no network on the request path. Every metric is in the
-``METRICS_NAMESPACE`` namespace (settings; default "LambdaCMS") with one dimension,
-``Stage``; infra/template.py builds the dashboard and alarms on these names.
+Lambda ships stderr (as it does stdout) to CloudWatch Logs, which turns each EMF line
+into metric data: no PutMetricData call, no client, no network on the request path.
+Every metric is in the ``METRICS_NAMESPACE`` namespace (settings; default "LambdaCMS")
+with one dimension, ``Stage``; infra/template.py builds the dashboard and alarms on these names.
 
 Call ``put(name, value, unit)`` wherever the event happens; the names are the constants
 below, so the dashboard, the alarms and the callers cannot drift apart. Lines are written
 only where ``METRICS_ENABLED`` is on (production settings; off on laptops and in tests,
 whose terminals and captures they would fill); the name and unit are checked either way,
-so a wrong call fails its tests. A line goes straight to stdout, not through logging, so
-LOG_LEVEL never drops a metric; it carries the invocation's ids (cms.logs) as
-properties, which Logs Insights can read beside the log lines.
+so a wrong call fails its tests. A line goes straight to stderr, beside the log lines of
+cms.logs but not through logging, so LOG_LEVEL never drops a metric; it carries the
+invocation's ids as properties, which Logs Insights reads beside the log lines.
 
 Written here rather than with a library, measured (Python 3.13, on top of Django set up;
 zip sizes with the bytecode the build adds; docs/observability.md):
@@ -127,6 +127,6 @@ def put(name: str, value: float, unit: str = "Count") -> None:
         return
     if not on:
         return
-    # One write of one line: Lambda makes each line of stdout one log event.
-    sys.stdout.write(json.dumps(document(name, value, unit), separators=(",", ":")) + "\n")
-    sys.stdout.flush()
+    # One write of one line: Lambda makes each line one log event.
+    sys.stderr.write(json.dumps(document(name, value, unit), separators=(",", ":")) + "\n")
+    sys.stderr.flush()

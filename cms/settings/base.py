@@ -313,14 +313,14 @@ SESSION_COOKIE_HTTPONLY = True
 # LOGGING AND METRICS (the observability slice's block; docs/observability.md)
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.1/topics/logging/#configuring-logging
-# Lambda ships stdout to CloudWatch: one line per record, plain at a terminal, JSON (the
+# Lambda ships stderr to CloudWatch: one line per record, plain at a terminal, JSON (the
 # invocation's ids, stage, version, redacted, cms.logs) on Lambda and under production
 # settings; LOG_FORMAT=json shows the production lines locally.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 _on_lambda = bool(env("AWS_LAMBDA_FUNCTION_NAME", default=""))
 LOG_FORMAT = env("LOG_FORMAT", default="json" if _on_lambda else "plain")
 LOGGING = _logs.logging_config(LOG_FORMAT, LOG_LEVEL)
-# CloudWatch Embedded Metric Format lines on stdout (cms.metrics): on under production
+# CloudWatch Embedded Metric Format lines on stderr (cms.metrics): on under production
 # settings; off here, where they would only fill terminals and test captures.
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 METRICS_NAMESPACE = env("METRICS_NAMESPACE", default=_metrics.NAMESPACE)

@@ -134,7 +134,7 @@ if not SITE_URL.startswith("https://"):
 # LOGGING AND METRICS (the observability slice's block; docs/observability.md)
 # ------------------------------------------------------------------------------
 # One JSON line per record wherever production settings run, Lambda or a rehearsal;
-# EMF metric lines on stdout, which CloudWatch Logs turns into metrics (cms.metrics).
+# EMF metric lines on stderr, which CloudWatch Logs turns into metrics (cms.metrics).
 LOG_FORMAT = env("LOG_FORMAT", default="json")
 LOGGING = _logs.logging_config(LOG_FORMAT, LOG_LEVEL)
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)

@@ -2,10 +2,10 @@
 
 Logging is configured with the LOGGING dict production settings build (read from a
 process that loaded cms.settings.production), events go through the function's own
-entry point and Zappa's handler (tests/lambda_fixtures.py), and what reaches stdout is
-read back line by line: every line must parse as one JSON object, carry the ids of its
-invocation, and hold no cookie, token, password or secret of the settings, whatever
-shape the secret was logged in.
+entry point and Zappa's handler (tests/lambda_fixtures.py), and what reaches stderr is
+read back line by line (stdout stays empty): every line must parse as one JSON object,
+carry the ids of its invocation, and hold no cookie, token, password or secret of the
+settings, whatever shape the secret was logged in.
 """
 
 import json
@@ -56,7 +56,8 @@ def production_logging_fixture(tmp_path_factory) -> dict:
 
 
 class Output:
-    """What the process wrote since the last read, as Lambda ships it to CloudWatch."""
+    """What the process wrote since the last read, as Lambda ships it to CloudWatch: the
+    log and metric lines on stderr, nothing on stdout (a print() would be a plain line)."""
 
     def __init__(self, capsys):
         self.capsys = capsys
@@ -67,14 +68,13 @@ class Output:
         exactly one)."""
         captured = self.capsys.readouterr()
         self.seen += captured.out + captured.err
-        lines = [line for line in captured.out.splitlines() if line.strip()]
+        lines = [line for line in captured.err.splitlines() if line.strip()]
         objects = []
         for line in lines:
             value = json.loads(line)  # raises on any line that is not JSON
             assert isinstance(value, dict), line
             objects.append(value)
-        # Nothing beside them on stderr either (the plain handler writes there).
-        assert captured.err.strip() == "", captured.err
+        assert captured.out == "", captured.out
         return objects
 
     def logs(self) -> list[dict]:
@@ -310,7 +310,7 @@ def test_secrets_are_redacted_in_every_shape_and_format(log_format, leak, capsys
     for value in SECRETS:
         assert value not in written
     if log_format == "json":
-        [line] = captured.out.splitlines()
+        [line] = captured.err.splitlines()
         assert json.loads(line)["logger"] == "cms.test"
 
 
@@ -325,8 +325,8 @@ def test_the_settings_secrets_are_redacted_wherever_they_appear(capsys, settings
         )
     finally:
         logging.config.dictConfig(django_settings.LOGGING)
-    out = capsys.readouterr().out
-    assert json.loads(out)["message"] == "Oops [redacted] [redacted] [redacted]"
+    err = capsys.readouterr().err
+    assert json.loads(err)["message"] == "Oops [redacted] [redacted] [redacted]"
 
 
 def test_ordinary_text_is_left_alone():
