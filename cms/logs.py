@@ -19,7 +19,7 @@ request ids, and nothing secret in them.
   ``name=value`` pairs whose name looks secret (cookies, Authorization, the origin
   header, session and CSRF tokens, passwords, signed-URL signatures), bearer tokens, and
   the values of the settings' secrets themselves (the Django keys, the origin header's
-  secrets, the database password), wherever they appear.
+  secrets, the database password, what cms.secrets read), wherever they appear.
 
 Paths are logged without their query string: a preview or reset link carries its token
 there. Zappa's own access line (zappa.wsgi, which has the query string) is turned off.
@@ -82,6 +82,8 @@ _PATTERNS = (
     # user:password@ in a URL (DATABASE_URL in a connection error).
     re.compile(r"(?i)(\w+://[^/\s:@]+:)[^@\s/]+(?=@)"),
 )
+# Keys of a Secrets Manager secret whose values are secret (not its username or host).
+SECRET_KEY_NAME = re.compile(r"(?i)password|secret|token|key")
 # Secrets shorter than this are not searched for: they would redact ordinary words.
 SHORTEST_SECRET = 8
 
@@ -98,6 +100,13 @@ def _secret_values() -> list[str]:
             values += list(getattr(settings, "ORIGIN_VERIFY_SECRETS", None) or [])
             for database in (getattr(settings, "DATABASES", None) or {}).values():
                 values.append(database.get("PASSWORD") or "")
+        # What was read from Secrets Manager (the database's RDS-managed password among
+        # it), when cms.secrets has read anything: its secret-named keys' values.
+        if store := sys.modules.get("cms.secrets"):
+            for _read_at, secret in list(store._cache.values()):
+                for key, value in secret.items():
+                    if SECRET_KEY_NAME.search(str(key)):
+                        values += value if isinstance(value, list) else [value]
     except Exception:  # noqa: S110 (a log line must never fail for its redaction)
         pass
     return [v for v in values if isinstance(v, str) and len(v) >= SHORTEST_SECRET]

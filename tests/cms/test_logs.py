@@ -329,6 +329,21 @@ def test_the_settings_secrets_are_redacted_wherever_they_appear(capsys, settings
     assert json.loads(err)["message"] == "Oops [redacted] [redacted] [redacted]"
 
 
+def test_what_cms_secrets_read_is_redacted_but_not_the_database_host(capsys, monkeypatch):
+    from cms import secrets
+
+    rds = {"username": "cms_admin", "password": "rds-managed-" + PASSWORD, "host": "db.internal"}
+    monkeypatch.setitem(secrets._cache, "arn:aws:secretsmanager:eu-west-1:1:secret:rds", (0, rds))
+    logging.config.dictConfig(logs.logging_config("json", "INFO"))
+    try:
+        logging.getLogger("cms.test").error("Could not connect as %(username)s to %(host)s "
+                                            "with %(password)s", rds)  # fmt: skip
+    finally:
+        logging.config.dictConfig(django_settings.LOGGING)
+    message = json.loads(capsys.readouterr().err)["message"]
+    assert message == "Could not connect as cms_admin to db.internal with [redacted]"
+
+
 def test_ordinary_text_is_left_alone():
     text = "Published 3 articles; the password reset form; a basic token-free line: ok"
     assert logs.redact(text, []) == text
