@@ -284,6 +284,9 @@ class StderrHandler(logging.StreamHandler):
 
     def __init__(self):
         super().__init__(sys.stderr)
+        # Python's warnings would print themselves as plain lines, a traceback's worth:
+        # through logging ("py.warnings") they are JSON lines too.
+        logging.captureWarnings(True)
 
     @property
     def stream(self):

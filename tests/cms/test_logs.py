@@ -25,6 +25,7 @@ from tests import events
 from tests.events import LambdaContext
 from tests.factories import UserFactory
 from tests.lambda_fixtures import body_of, rule_name
+from tests.lambda_runtime import ORIGIN_SECRET as ORIGIN
 from tests.lambda_runtime import production_env
 
 pytestmark = pytest.mark.django_db
@@ -369,6 +370,44 @@ def test_laptops_log_plain_text_unless_asked_and_lambda_and_production_json(tmp_
     assert settings_value("LOG_FORMAT", "cms.settings.production", **production) == "json"
     assert settings_value("METRICS_ENABLED", "cms.settings.production", **production) == "True"
     assert settings_value("METRICS_ENABLED", "cms.settings.local") == "False"
+
+
+PRODUCTION_PROBE = """
+import logging, os, warnings
+import django
+django.setup()
+from django.test import Client
+Client().get("/", secure=True)
+Client(HTTP_X_ORIGIN_VERIFY="not-" + os.environ["ORIGIN_VERIFY_SECRETS"]).get("/", secure=True)
+warnings.warn("a warning")
+try:
+    1 / 0
+except ZeroDivisionError:
+    logging.getLogger("cms.probe").exception("boom")
+"""
+
+
+def test_under_production_settings_every_line_from_start_to_error_is_json(tmp_path):
+    """A fresh process: settings, django.setup(), requests refused (no CloudFront header,
+    a wrong one), an error with its traceback and a Python warning; stderr holds only
+    JSON lines, stdout nothing. (Pages need the collected static files' manifest: the
+    package tests render them.)"""
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "cms.settings.production",
+           **production_env(tmp_path / "empty.sqlite3")}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", PRODUCTION_PROBE], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == ""
+    assert [line for line in result.stderr.splitlines() if not line.startswith("{")] == []
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    access = [line for line in lines if line.get("logger") == "cms.access"]
+    assert [line["status"] for line in access] == [403, 403]
+    [boom] = [line for line in lines if line.get("message") == "boom"]
+    assert "ZeroDivisionError" in boom["exception"]
+    assert any(line.get("logger") == "py.warnings" for line in lines)
+    for line in lines:
+        assert "_aws" in line or {"timestamp", "level", "logger", "message"} <= line.keys()
+    assert ORIGIN not in result.stderr
 
 
 def test_an_unknown_log_format_stops_the_start():
