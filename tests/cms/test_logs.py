@@ -94,6 +94,13 @@ def lambda_logs_fixture(production_logging, capsys, monkeypatch, settings):
     capsys.readouterr()
     yield output
     logging.config.dictConfig(django_settings.LOGGING)
+    logging.captureWarnings(False)  # as the test settings' plain handler leaves it
+
+
+@pytest.fixture(autouse=True)
+def _warnings_printed_again():
+    yield
+    logging.captureWarnings(False)
 
 
 def browser_headers() -> dict:
