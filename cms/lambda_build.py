@@ -359,6 +359,7 @@ OUTPUT_VARIABLES = {
 # Set when the stack has the output, left out when it has not.
 OPTIONAL_OUTPUT_VARIABLES = {"CDN_PURGE_FUNCTION": "PurgeFunctionName"}
 DERIVED_VARIABLES = (
+    "STAGE",
     "SITE_URL",
     "CSRF_TRUSTED_ORIGINS",
     "CDN_BACKEND",
@@ -394,6 +395,9 @@ def stage_settings_from_outputs(stage: str, config: dict, outputs: dict) -> dict
     from_stack |= {name: outputs[key] for name, key in OPTIONAL_OUTPUT_VARIABLES.items()
                    if outputs.get(key)}  # fmt: skip
     from_stack |= {
+        # Every log line and metric names its stage (cms.logs). Zappa's handler sets it
+        # too, once instantiated; this one is there from the first line of a container.
+        "STAGE": stage,
         "SITE_URL": site_url,
         "CSRF_TRUSTED_ORIGINS": site_url,
         "CDN_BACKEND": iam_policy.CLOUDFRONT_BACKEND,

@@ -21,17 +21,25 @@ only what this project sends gets through:
   they use.
 
 Anything else is refused with a log line naming its kind and why, never its content.
-Imports only Zappa's handler, which Lambda would import anyway; under a SnapStart init
-(and only then, or when asked) it also loads Django and registers the snapshot hooks,
-cms.snapstart.
+Imports only Zappa's handler, which Lambda would import anyway, and the standard-library
+modules of cms.logs and cms.metrics; under a SnapStart init (and only then, or when
+asked) it also loads Django and registers the snapshot hooks, cms.snapstart.
+
+Every invocation runs inside ``cms.logs.invocation``: each line it logs carries Lambda's
+request id (and API Gateway's, CloudFront's and the trace id, when the event has them).
+A container's first invocation records the COLD_START metric (a SnapStart restore's
+first too: the snapshot is taken before any invocation); an event other than HTTP gets
+one line saying what kind it was and how long it took, an unhandled error one line with
+its traceback.
 """
 
 import logging
 import re
+import time
 
 from zappa.handler import LambdaHandler
 
-from cms import snapstart
+from cms import logs, metrics, snapstart
 
 logger = logging.getLogger(__name__)
 
@@ -197,19 +205,71 @@ def refusal(event) -> str | None:
     return next((why for why in checks if why), None)
 
 
+def kind_of(event) -> str:
+    """What an allowed event is, for the log (never its content): Zappa's order."""
+    if ("version" in event and event["version"] == "2.0") or event.get("httpMethod"):
+        return "http"
+    if event.get("detail-type") == "Scheduled Event":
+        rule = str(event["resources"][0])
+        return "keep-warm" if rule.endswith(KEEP_WARM) else "scheduled"
+    if event.get("command"):
+        return "task"
+    if event.get("manage"):
+        return "manage"
+    return "records"
+
+
+_first_invocation = True
+
+
 def lambda_handler(event, context):
-    if why := refusal(event):
-        kind = (
-            [str(k)[:40] for k in sorted(event)[:8]]
-            if isinstance(event, dict)
-            else type(event).__name__
-        )
-        logger.error("Refused an invocation (keys %s): %s", kind, why)
-        return {"refused": why}
-    if dropped := event.pop("stageVariables", None):
-        # Zappa would copy them into os.environ (AWS_ENDPOINT_URL, DJANGO_SETTINGS_MODULE…).
-        logger.warning("Dropped stage variables %s", [str(k)[:40] for k in dropped][:8])
-    return LambdaHandler.lambda_handler(event, context)
+    global _first_invocation
+    cold, _first_invocation = _first_invocation, False
+    with logs.invocation(event, context):
+        start = time.perf_counter()
+        kind, outcome = "refused", "handled"
+        try:
+            if why := refusal(event):
+                keys = (
+                    [str(k)[:40] for k in sorted(event)[:8]]
+                    if isinstance(event, dict)
+                    else type(event).__name__
+                )
+                logger.error("Refused an invocation (keys %s): %s", keys, why)
+                return {"refused": why}
+            kind = kind_of(event)
+            if dropped := event.pop("stageVariables", None):
+                # Zappa would copy them into os.environ (AWS_ENDPOINT_URL,
+                # DJANGO_SETTINGS_MODULE…).
+                logger.warning("Dropped stage variables %s", [str(k)[:40] for k in dropped][:8])
+            if kind == "task":
+                return _run_task(event, context)
+            return LambdaHandler.lambda_handler(event, context)
+        except Exception:
+            outcome = "failed"
+            logger.exception("Invocation failed (%s event)", kind)
+            raise
+        finally:
+            if kind not in ("http", "refused", "keep-warm"):
+                duration_ms = round((time.perf_counter() - start) * 1000, 1)
+                logger.info(
+                    "%s event %s in %.1f ms",
+                    kind,
+                    outcome,
+                    duration_ms,
+                    extra={"event": kind, "outcome": outcome, "duration_ms": duration_ms},
+                )
+            if cold:
+                metrics.put(metrics.COLD_START, 1)
+
+
+def _run_task(event, context):
+    """What Zappa's handler does with a ``command`` event (kind_of follows its order of
+    branches, so it would take this one), without the two lines it print()s of every
+    result: plain text among the JSON lines, saying less than the runner's own."""
+    handler = LambdaHandler()  # the singleton: settings and Django load once
+    runner = handler.import_module_and_get_function(TASK_RUNNER)
+    return handler.run_function(runner, event, context)
 
 
 # Under a SnapStart init: Django now, with the snapshot hooks (cms.snapstart says why).

@@ -4,6 +4,9 @@ Two backends write them: Django's immediate backend (laptops, tests), whose sign
 received here, and ours on Lambda (cms.task_backends), which calls these functions as a
 run is enqueued, claimed, fails, succeeds or is dead-lettered. The operations panel
 reads the records and retries a failed run with ``task_retry``.
+
+A run recorded failed counts one TASK_FAILURES, a dead letter recorded one DEAD_LETTERS
+(cms.metrics; the alarms of infra/template.py watch both).
 """
 
 import logging
@@ -19,6 +22,7 @@ from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from cms import metrics
 from cms.models import TaskRun
 
 logger = logging.getLogger(__name__)
@@ -46,17 +50,31 @@ def record_started(task_result) -> None:
 
 def record_finished(task_result) -> None:
     error = task_result.errors[-1].traceback if task_result.errors else ""
+    failed = task_result.status == TaskResultStatus.FAILED
     TaskRun.objects.filter(pk=task_result.id).update(
         status=task_result.status,
         finished_at=task_result.finished_at or timezone.now(),
-        error=error if task_result.status == TaskResultStatus.FAILED else "",
+        error=error if failed else "",
     )
+    if failed:
+        _count_failure(task_result.id, task_result.task.module_path)
 
 
 def record_failed(task_id: str, error: str) -> None:
     TaskRun.objects.filter(pk=task_id).update(
         status=TaskResultStatus.FAILED, finished_at=timezone.now(), error=error
     )
+    _count_failure(task_id)
+
+
+def _count_failure(task_id: str, task_path: str = "") -> None:
+    logger.warning(
+        "Task run %s %sfailed",
+        task_id,
+        f"({task_path}) " if task_path else "",
+        extra={"task_id": task_id, **({"task": task_path} if task_path else {})},
+    )
+    metrics.put(metrics.TASK_FAILURES, 1)
 
 
 def record_succeeded(task_id: str) -> None:
@@ -102,6 +120,13 @@ def record_dead_letter(body: dict, reason: str, *, backend: str) -> str:
     """Mark the run of a task event Lambda gave up on as failed and dead-lettered
     (created if it never reached the database); says what was done."""
     task_id = body["task_id"]
+    outcome = _record_dead_letter(task_id, body, reason, backend=backend)
+    if outcome == "recorded":  # after the commit: a redelivery is not counted again
+        metrics.put(metrics.DEAD_LETTERS, 1)
+    return outcome
+
+
+def _record_dead_letter(task_id: str, body: dict, reason: str, *, backend: str) -> str:
     now = timezone.now()
     with transaction.atomic():
         run, created = TaskRun.objects.select_for_update().get_or_create(

@@ -70,6 +70,7 @@ from troposphere import (
 )
 
 from cms import iam_policy
+from cms import metrics as site_metrics
 from infra import ci, config
 
 ROOT = config.ROOT
@@ -339,7 +340,9 @@ def _deny_insecure_transport(bucket_arn: str) -> dict:
 
 
 def _alarm(t, logical, name, description, namespace, metric, dimensions, statistic,
-           comparison, threshold, *, missing="notBreaching"):  # fmt: skip
+           comparison, threshold, *, missing="notBreaching", periods=1):  # fmt: skip
+    # A percentile ("p99") is an extended statistic.
+    statistic = {"ExtendedStatistic" if statistic.startswith("p") else "Statistic": statistic}
     t.add_resource(
         cloudwatch.Alarm(
             logical,
@@ -348,9 +351,9 @@ def _alarm(t, logical, name, description, namespace, metric, dimensions, statist
             Namespace=namespace,
             MetricName=metric,
             Dimensions=[cloudwatch.MetricDimension(Name=k, Value=v) for k, v in dimensions],
-            Statistic=statistic,
+            **statistic,
             Period=300,
-            EvaluationPeriods=1,
+            EvaluationPeriods=periods,
             Threshold=threshold,
             ComparisonOperator=comparison,
             TreatMissingData=missing,
@@ -358,6 +361,189 @@ def _alarm(t, logical, name, description, namespace, metric, dimensions, statist
             OKActions=[Ref("AlarmTopic")],
         )
     )
+
+
+# The site's alarms on its own metrics (cms.metrics; docs/observability.md says why these).
+# More failed task runs in 5 minutes than one task failing its three tries (that one is
+# the dead-letter alarm's): a dependency is down.
+TASK_FAILURES_ALARM = 3
+# A go-live whose purge was sent later than this: visitors saw stale pages that long.
+PUBLISH_LAG_ALARM_SECONDS = 300
+# The slowest 1% of requests, for 15 minutes in a row (a lone cold start does not ring).
+LATENCY_P99_ALARM_MS = 3000
+LATENCY_ALARM_PERIODS = 3
+# New containers in 5 minutes: a burst of scaling, and as many new database connections.
+COLD_START_BURST_ALARM = 50
+# Saved Logs Insights queries (CloudWatch console, Logs Insights, "Saved queries").
+QUERIES = {
+    "errors": "fields @timestamp, request_id, logger, message, exception\n"
+    '| filter level = "ERROR" or level = "CRITICAL"\n'
+    "| sort @timestamp desc\n| limit 100",
+    # Replace REQUEST_ID with Lambda's, API Gateway's (x-amzn-RequestId) or CloudFront's
+    # (X-Amz-Cf-Id, the header a visitor's browser shows) id.
+    "one-request": "fields @timestamp, level, logger, message, status, exception\n"
+    '| filter request_id = "REQUEST_ID" or apigw_request_id = "REQUEST_ID"'
+    ' or cf_id = "REQUEST_ID" or @requestId = "REQUEST_ID"\n'
+    "| sort @timestamp asc",
+    "slowest-paths": 'filter logger = "cms.access"\n'
+    "| stats count(*) as requests, pct(duration_ms, 50) as p50, pct(duration_ms, 99) as p99,"
+    " max(duration_ms) as slowest by path\n| sort p99 desc\n| limit 25",
+    "server-errors": 'filter logger = "cms.access" and status >= 500\n'
+    "| fields @timestamp, method, path, status, duration_ms, request_id, cf_id\n"
+    "| sort @timestamp desc\n| limit 100",
+    "failed-tasks": 'filter logger = "cms.task_runs" or (event = "task" and outcome = "failed")'
+    "\n| fields @timestamp, task_id, task, message, request_id\n| sort @timestamp desc",
+    "cold-starts": 'filter @type = "REPORT" and ispresent(@initDuration)\n'
+    "| stats count(*) as cold_starts, avg(@initDuration) as avg_init_ms,"
+    " max(@initDuration) as max_init_ms by bin(1h)",
+}
+
+
+def _site_alarm(t, settings, logical, what, description, metric, statistic, threshold,
+                **options):  # fmt: skip
+    _alarm(t, logical, settings.names.alarm(what), description, site_metrics.NAMESPACE, metric,
+           [(site_metrics.DIMENSION, settings.name)], statistic, "GreaterThanThreshold",
+           threshold, **options)  # fmt: skip
+
+
+def _metric(metric, statistic="Sum", label=None, **extra) -> list:
+    """A dashboard line of one of the site's metrics (cms.metrics), on the stage."""
+    return [site_metrics.NAMESPACE, metric, site_metrics.DIMENSION, "${Stage}",
+            {"stat": statistic, "label": label or f"{metric} ({statistic})", **extra}]  # fmt: skip
+
+
+def _graph(title, lines, *, x, y, width=8, height=6, **properties) -> dict:
+    return {
+        "type": "metric",
+        "x": x,
+        "y": y,
+        "width": width,
+        "height": height,
+        "properties": {"title": title, "region": "${AWS::Region}", "view": "timeSeries",
+                       "period": 300, "metrics": lines, **properties},
+    }  # fmt: skip
+
+
+def dashboard_body(settings, aurora: bool) -> dict:
+    """The stage's dashboard (CloudWatch dashboard body structure), with ${...} for
+    Fn::Sub: the site's metrics beside Lambda's, API Gateway's, SQS's and the database's."""
+    names, m = settings.names, site_metrics
+    fn = [("FunctionName", names.function)]
+    lambda_line = lambda metric, stat="Sum", **e: ["AWS/Lambda", metric, *fn[0],  # noqa: E731
+                                                   {"stat": stat, **e}]  # fmt: skip
+    api = ["ApiName", names.function, "Stage", "${Stage}"]  # as ServerErrorsAlarm's
+    database = (
+        ["AWS/RDS", "DatabaseConnections", "DBClusterIdentifier", names.database]
+        if aurora
+        else ["AWS/RDS", "ClientConnections", "ProxyName", names.database]
+    )
+    alarms = [f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:"
+              f"{names.alarm(what)}" for what in ALARMS]  # fmt: skip
+    # fmt: off
+    widgets = [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 2, "properties": {"markdown": (
+            f"# {names.function}\nThe site's metrics (namespace {m.NAMESPACE}, "
+            "cms/metrics.py) beside AWS's. Log fields, queries and alarm thresholds: "
+            "docs/observability.md."
+        )}},
+        _graph("Requests (API Gateway)", [
+            ["AWS/ApiGateway", "Count", *api, {"stat": "Sum", "label": "requests"}],
+            ["AWS/ApiGateway", "4XXError", *api, {"stat": "Sum", "label": "4xx"}],
+            ["AWS/ApiGateway", "5XXError", *api, {"stat": "Sum", "label": "5xx"}],
+        ], x=0, y=2),
+        _graph("Request latency, Django (ms)", [
+            _metric(m.REQUEST_LATENCY, "p50"), _metric(m.REQUEST_LATENCY, "p90"),
+            _metric(m.REQUEST_LATENCY, "p99"),
+        ], x=8, y=2, annotations={"horizontal": [
+            {"label": "p99 alarm", "value": LATENCY_P99_ALARM_MS}]}),
+        _graph("Lambda duration (ms)", [
+            lambda_line("Duration", "p50"), lambda_line("Duration", "p99"),
+            lambda_line("Duration", "Maximum"),
+        ], x=16, y=2),
+        _graph("Invocations, errors, throttles", [
+            lambda_line("Invocations"), lambda_line("Errors"), lambda_line("Throttles"),
+        ], x=0, y=8),
+        _graph("Concurrent executions", [lambda_line("ConcurrentExecutions", "Maximum")],
+               x=8, y=8),
+        _graph("Cold starts", [
+            _metric(m.COLD_START, id="cold"),
+            lambda_line("Invocations", id="invocations", visible=False),
+            [{"expression": "100 * cold / invocations", "id": "rate", "yAxis": "right",
+              "label": "cold starts, % of invocations"}],
+        ], x=16, y=8),
+        _graph("Tasks", [
+            _metric(m.TASK_FAILURES), _metric(m.DEAD_LETTERS),
+            ["AWS/SQS", "NumberOfMessagesSent", "QueueName", names.dead_letter_queue,
+             {"stat": "Sum", "label": "dead-letter queue: messages in"}],
+        ], x=0, y=14),
+        _graph("Publish lag (s)", [_metric(m.PUBLISH_LAG, "Maximum"),
+                                   _metric(m.PUBLISH_LAG, "Average")],
+               x=8, y=14, annotations={"horizontal": [
+                   {"label": "alarm", "value": PUBLISH_LAG_ALARM_SECONDS}]}),
+        _graph("CDN purges", [_metric(m.CDN_PATHS_PURGED), _metric(m.CDN_WILDCARD_FALLBACKS)],
+               x=16, y=14),
+        _graph("Minute tick", [
+            ["AWS/Events", "Invocations", "RuleName", names.tick_rule, {"stat": "Sum"}],
+            ["AWS/Events", "FailedInvocations", "RuleName", names.tick_rule, {"stat": "Sum"}],
+        ], x=0, y=20),
+        _graph("Database connections", [[*database, {"stat": "Maximum"}]], x=8, y=20),
+        {"type": "alarm", "x": 16, "y": 20, "width": 8, "height": 6,
+         "properties": {"title": "Alarms", "alarms": alarms}},
+        {"type": "log", "x": 0, "y": 26, "width": 24, "height": 6, "properties": {
+            "title": "Errors, newest first", "region": "${AWS::Region}", "view": "table",
+            "query": f"SOURCE '/aws/lambda/{names.function}' | {QUERIES['errors']}".replace(
+                "\n", " "),
+        }},
+    ]
+    # fmt: on
+    return {"start": "-PT6H", "periodOverride": "inherit", "widgets": widgets}
+
+
+# Every alarm of the stack, by the suffix of its name (infra.config Names.alarm).
+ALARMS = ("5xx-rate", "throttles", "errors", "dead-letters", "tick-overdue", "db-connections",
+          "task-failures", "publish-lag", "latency-p99", "cold-start-burst")  # fmt: skip
+
+
+def _observability(t, settings, aurora: bool) -> None:
+    m = site_metrics
+    _site_alarm(t, settings, "TaskFailuresAlarm", "task-failures",
+                f"More than {TASK_FAILURES_ALARM} task runs failed in 5 minutes (the "
+                "operations panel has their tracebacks)", m.TASK_FAILURES, "Sum",
+                TASK_FAILURES_ALARM)  # fmt: skip
+    _site_alarm(t, settings, "PublishLagAlarm", "publish-lag",
+                f"A scheduled change reached the CDN more than {PUBLISH_LAG_ALARM_SECONDS} s "
+                "late (the minute tick or the purge is failing)", m.PUBLISH_LAG, "Maximum",
+                PUBLISH_LAG_ALARM_SECONDS)  # fmt: skip
+    _site_alarm(t, settings, "LatencyAlarm", "latency-p99",
+                f"The slowest 1% of requests took over {LATENCY_P99_ALARM_MS} ms for "
+                f"{5 * LATENCY_ALARM_PERIODS} minutes", m.REQUEST_LATENCY, "p99",
+                LATENCY_P99_ALARM_MS, periods=LATENCY_ALARM_PERIODS)  # fmt: skip
+    _site_alarm(t, settings, "ColdStartBurstAlarm", "cold-start-burst",
+                f"Over {COLD_START_BURST_ALARM} new containers in 5 minutes, each with its own "
+                "database connection", m.COLD_START, "Sum", COLD_START_BURST_ALARM)  # fmt: skip
+    # Branch stages get the alarms only: their CI role may make alarms, not dashboards or
+    # saved queries (infra/ci.py), and nobody watches a pull request's dashboard.
+    if ci.is_branch_stage(settings.name):
+        return
+    body = json.dumps(dashboard_body(settings, aurora), separators=(",", ":"))
+    t.add_resource(
+        cloudwatch.Dashboard(
+            "Dashboard",
+            DashboardName=settings.names.function,
+            DashboardBody=Sub(body, Stage=settings.name),
+        )
+    )
+    log_group = f"/aws/lambda/{settings.names.function}"
+    for what, query in QUERIES.items():
+        logical = "Query" + "".join(part.title() for part in what.split("-"))
+        t.add_resource(
+            logs.QueryDefinition(
+                logical,
+                Name=f"{settings.names.function}/{what}",
+                QueryString=query,
+                LogGroupNames=[log_group],
+            )
+        )
 
 
 def build(stage) -> Template:
@@ -1163,6 +1349,9 @@ def build(stage) -> Template:
                "Unusually many clients hold proxy connections", "AWS/RDS",
                "ClientConnections", [("ProxyName", names.database)], "Maximum",
                "GreaterThanThreshold", PROXY_CONNECTIONS_ALARM)  # fmt: skip
+
+    # --- The site's own metrics: alarms, the dashboard, saved queries ----------------
+    _observability(t, settings, aurora)
 
     # --- Outputs (the contract: infra/deploy.py reads these) -------------------------
     outputs = {

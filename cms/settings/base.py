@@ -7,6 +7,9 @@ from pathlib import Path
 import environ
 from django.utils.csp import CSP
 
+from cms import logs as _logs
+from cms import metrics as _metrics
+
 # GENERAL
 # ------------------------------------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -132,6 +135,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # Outermost (observability): one access line and a latency metric per request, refused
+    # ones too, and the request's method and path on every line it logs (cms.logs).
+    "cms.logs.RequestLogMiddleware",
     # First, before anything reads the host or the client's address: refuses requests
     # that did not come through CloudFront (where required) and drops its secret header.
     "cms.middleware.CloudFrontOriginMiddleware",
@@ -320,26 +326,20 @@ ORIGIN_VERIFY_SECRETS = env.list("ORIGIN_VERIFY_SECRETS", default=[])
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
-# LOGGING
+# LOGGING AND METRICS (the observability slice's block; docs/observability.md)
 # ------------------------------------------------------------------------------
-# Lambda ships stdout to CloudWatch: log to the console, one line per record.
+# https://docs.djangoproject.com/en/6.1/topics/logging/#configuring-logging
+# Lambda ships stderr to CloudWatch: one line per record, plain at a terminal, JSON (the
+# invocation's ids, stage, version, redacted, cms.logs) on Lambda and under production
+# settings; LOG_FORMAT=json shows the production lines locally.
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Replaces Django's own console handler for these, so no line is printed twice.
-        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
-        "django.db.backends": {"level": "WARNING"},
-        # boto3 announces every client's credentials and endpoint at INFO.
-        "botocore": {"level": "WARNING"},
-        "boto3": {"level": "WARNING"},
-        "axes": {"level": "WARNING"},
-    },
-}
+_on_lambda = bool(env("AWS_LAMBDA_FUNCTION_NAME", default=""))
+LOG_FORMAT = env("LOG_FORMAT", default="json" if _on_lambda else "plain")
+LOGGING = _logs.logging_config(LOG_FORMAT, LOG_LEVEL)
+# CloudWatch Embedded Metric Format lines on stderr (cms.metrics): on under production
+# settings; off here, where they would only fill terminals and test captures.
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_NAMESPACE = env("METRICS_NAMESPACE", default=_metrics.NAMESPACE)
 
 # API
 # ------------------------------------------------------------------------------

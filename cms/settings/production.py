@@ -33,10 +33,11 @@ import os  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
 from django.utils.csp import CSP  # noqa: E402
 
+from cms import logs as _logs  # noqa: E402
 from cms import secrets as _secrets  # noqa: E402
 
 from .base import *  # noqa: F403, E402
-from .base import MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env  # noqa: E402
+from .base import LOG_LEVEL, MEDIA_CACHE_CONTROL, SECURE_CSP, STORAGES, env  # noqa: E402
 
 # Each requirement is met by any one of its variables.
 REQUIRED_ENV = (
@@ -146,6 +147,14 @@ if not SITE_URL:
     SITE_URL = f"https://{_first_host}"
 if not SITE_URL.startswith("https://"):
     raise ImproperlyConfigured("SITE_URL must be an https:// address")
+
+# LOGGING AND METRICS (the observability slice's block; docs/observability.md)
+# ------------------------------------------------------------------------------
+# One JSON line per record wherever production settings run, Lambda or a rehearsal;
+# EMF metric lines on stderr, which CloudWatch Logs turns into metrics (cms.metrics).
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING = _logs.logging_config(LOG_FORMAT, LOG_LEVEL)
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 
 # SECURITY
 # ------------------------------------------------------------------------------

@@ -118,6 +118,7 @@ def test_the_stack_outputs_become_the_deployed_stages_settings(stage):
         "DATABASE_PORT": "5432",
         "DATABASE_NAME": outputs["DatabaseName"],
         "PUBLISHING_TICK_MARKER": "s3",
+        "STAGE": stage,  # every log line and metric names it (cms.logs)
         # Aurora pauses only with nothing connected: its stages close after each request.
         **({"CONN_MAX_AGE": "0"} if stage != "production" else {}),
         # ... and wait for a paused cluster to resume (docs/database.md).

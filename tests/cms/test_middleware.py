@@ -81,7 +81,12 @@ def test_off_it_refuses_nothing_and_still_drops_the_header(settings):
 
 
 def test_it_is_the_first_middleware(settings):
-    assert settings.MIDDLEWARE[0] == "cms.middleware.CloudFrontOriginMiddleware"
+    # Only the access log (cms.logs) is outside it, and that reads no header, host or
+    # client address: the method and path alone.
+    assert settings.MIDDLEWARE[:2] == [
+        "cms.logs.RequestLogMiddleware",
+        "cms.middleware.CloudFrontOriginMiddleware",
+    ]
 
 
 def test_the_callers_event_is_left_alone_so_a_replayed_one_is_still_served(required):

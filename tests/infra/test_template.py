@@ -13,6 +13,7 @@ import re
 import pytest
 
 from cms import iam_policy
+from cms import metrics as site_metrics
 from infra import config, template
 from tests.aws_fixtures import aws  # noqa: F401 (fixture)
 
@@ -835,3 +836,121 @@ def test_every_checked_in_stage_loads():
         assert settings.region == iam_policy.stage_settings(stage)["aws_region"]
         if settings.database == "aurora-serverless":
             assert settings.sizing.min_capacity == 0
+
+
+# -- the site's own metrics: alarms, dashboard, saved queries (cms/metrics.py) ---------
+
+SITE_ALARMS = {
+    site_metrics.TASK_FAILURES: ("Sum", template.TASK_FAILURES_ALARM),
+    site_metrics.PUBLISH_LAG: ("Maximum", template.PUBLISH_LAG_ALARM_SECONDS),
+    site_metrics.REQUEST_LATENCY: ("p99", template.LATENCY_P99_ALARM_MS),
+    site_metrics.COLD_START: ("Sum", template.COLD_START_BURST_ALARM),
+}
+
+
+def dashboard(stage) -> dict:
+    """The stage's dashboard body as CloudWatch gets it (Fn::Sub's ${Stage} filled in)."""
+    sub = one(PLAIN[stage], "AWS::CloudWatch::Dashboard")["Properties"]["DashboardBody"]
+    text, values = sub["Fn::Sub"]
+    assert values == {"Stage": stage}
+    # Whatever else is left for Fn::Sub is a pseudo parameter it knows.
+    assert set(re.findall(r"\$\{([^}]+)\}", text)) <= {"Stage", "AWS::Region", "AWS::Partition",
+                                                      "AWS::AccountId"}  # fmt: skip
+    return json.loads(text.replace("${Stage}", stage))
+
+
+def graphed(body) -> list[tuple[str, str, dict]]:
+    """(namespace, metric, dimensions) of every line of every graph of a dashboard."""
+    found = []
+    for widget in body["widgets"]:
+        for line in widget["properties"].get("metrics", []):
+            names = [part for part in line if isinstance(part, str)]
+            if len(names) >= 2:
+                namespace, metric, *dims = names
+                found.append((namespace, metric, dict(zip(dims[::2], dims[1::2], strict=True))))
+    return found
+
+
+def test_every_alarm_rings_the_stages_topic_both_ways(stack):
+    stage, body = stack
+    for alarm in of_type(body, "AWS::CloudWatch::Alarm").values():
+        properties = alarm["Properties"]
+        assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}], properties["AlarmName"]
+        assert properties["OKActions"] == [{"Ref": "AlarmTopic"}]
+        assert properties["AlarmName"].startswith(f"lambda-cms-{stage}-")
+        assert properties["TreatMissingData"] in ("notBreaching", "breaching")
+
+
+def test_the_sites_alarms_watch_cms_metrics_names_on_the_stage(stack):
+    stage, body = stack
+    site = [a["Properties"] for a in of_type(body, "AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["Namespace"] == site_metrics.NAMESPACE]  # fmt: skip
+    assert {a["MetricName"] for a in site} == set(SITE_ALARMS)
+    for alarm in site:
+        assert alarm["MetricName"] in site_metrics.NAMES
+        assert alarm["Dimensions"] == [{"Name": site_metrics.DIMENSION, "Value": stage}]
+        statistic, threshold = SITE_ALARMS[alarm["MetricName"]]
+        assert alarm.get("Statistic", alarm.get("ExtendedStatistic")) == statistic
+        assert alarm["Threshold"] == threshold
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"  # no go-live, no lag to alarm on
+    [latency] = [a for a in site if a["MetricName"] == site_metrics.REQUEST_LATENCY]
+    assert "Statistic" not in latency  # a percentile is an extended statistic
+    assert latency["EvaluationPeriods"] == template.LATENCY_ALARM_PERIODS
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_dashboard_graphs_every_site_metric_beside_lambdas_own(stage):
+    body = dashboard(stage)
+    lines = graphed(body)
+    site = {metric for namespace, metric, _ in lines if namespace == site_metrics.NAMESPACE}
+    assert site == site_metrics.NAMES  # by the constants: a renamed metric fails here
+    for namespace, _, dimensions in lines:
+        if namespace == site_metrics.NAMESPACE:
+            assert dimensions == {site_metrics.DIMENSION: stage}
+    function = {"FunctionName": f"lambda-cms-{stage}"}
+    lambdas = {metric for namespace, metric, dims in lines
+               if namespace == "AWS/Lambda" and dims == function}  # fmt: skip
+    assert {"Errors", "Throttles", "Duration", "ConcurrentExecutions", "Invocations"} <= lambdas
+    namespaces = {namespace for namespace, _, _ in lines}
+    assert {"AWS/ApiGateway", "AWS/SQS", "AWS/Events", "AWS/RDS"} <= namespaces
+    api = {"ApiName": f"lambda-cms-{stage}", "Stage": stage}  # what the 5xx alarm watches
+    assert {m for n, m, d in lines if n == "AWS/ApiGateway" and d == api} == {
+        "Count", "4XXError", "5XXError"}  # fmt: skip
+    assert one(PLAIN[stage], "AWS::CloudWatch::Dashboard")["Properties"]["DashboardName"] == (
+        f"lambda-cms-{stage}"
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_dashboard_shows_every_alarm_of_the_stack(stage):
+    [widget] = [w for w in dashboard(stage)["widgets"] if w["type"] == "alarm"]
+    shown = {arn.rsplit(":alarm:", 1)[1] for arn in widget["properties"]["alarms"]}
+    alarms = {a["Properties"]["AlarmName"]
+              for a in of_type(PLAIN[stage], "AWS::CloudWatch::Alarm").values()}  # fmt: skip
+    assert shown == alarms
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_saved_queries_read_the_functions_log_group_by_the_fields_cms_logs_writes(stage):
+    queries = {q["Properties"]["Name"]: q["Properties"]
+               for q in of_type(PLAIN[stage], "AWS::Logs::QueryDefinition").values()}  # fmt: skip
+    assert set(queries) == {f"lambda-cms-{stage}/{name}" for name in template.QUERIES}
+    for query in queries.values():
+        assert query["LogGroupNames"] == [f"/aws/lambda/lambda-cms-{stage}"]
+    errors = queries[f"lambda-cms-{stage}/errors"]["QueryString"]
+    assert 'level = "ERROR"' in errors
+    one_request = queries[f"lambda-cms-{stage}/one-request"]["QueryString"]
+    for field in ("request_id", "apigw_request_id", "cf_id"):
+        assert f'{field} = "REQUEST_ID"' in one_request
+    assert "duration_ms" in queries[f"lambda-cms-{stage}/slowest-paths"]["QueryString"]
+
+
+def test_a_branch_stage_gets_the_alarms_but_no_dashboard_or_saved_queries():
+    # Its CI role may make alarms only (infra/ci.py).
+    body = render(config.load("pr-7"))
+    site = [a for a in of_type(body, "AWS::CloudWatch::Alarm").values()
+            if a["Properties"]["Namespace"] == site_metrics.NAMESPACE]  # fmt: skip
+    assert len(site) == len(SITE_ALARMS)
+    assert of_type(body, "AWS::CloudWatch::Dashboard") == {}
+    assert of_type(body, "AWS::Logs::QueryDefinition") == {}
