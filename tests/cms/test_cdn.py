@@ -190,7 +190,9 @@ def test_a_failing_purge_function_fails_the_task_for_a_retry(aws, settings):
     run = TaskRun.objects.get(pk=result.id)
     assert run.status == TaskResultStatus.FAILED
     assert f"PurgeError: The purge function {RELAY} failed (Handled)" in run.error
-    assert not CdnPurge.objects.exists()
+    # Claimed, not sent: the paths wait for the retry.
+    [unsent] = CdnPurge.objects.all()
+    assert (unsent.paths, unsent.sent_at, unsent.sending_since) == (["/"], None, None)
 
 
 def test_a_relay_answer_without_an_invalidation_id_is_an_error(relay):
