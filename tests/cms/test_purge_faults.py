@@ -97,10 +97,12 @@ def test_a_save_while_cloudfront_is_unreachable_succeeds_and_its_purge_is_retrie
     assert run.status == TaskResultStatus.FAILED
     assert "EndpointConnectionError" in run.error or "Could not connect" in run.error
     [unsent] = CdnPurge.objects.all()
-    assert unsent.sent_at is None and unsent.sending_since is None
+    assert unsent.sent_at is None
+    assert unsent.sending_since is None
     assert "/articles/*" in unsent.paths
     waiting = set(PendingPurge.objects.values_list("path", flat=True))
-    assert waiting and all(any(cdn.covers(p, path) for p in unsent.paths) for path in waiting)
+    assert waiting
+    assert all(any(cdn.covers(p, path) for p in unsent.paths) for path in waiting)
     panel = browser.get(PANEL)
     assert [r.pk for r in panel.context["failures"]] == [run.pk]
     assert panel.context["cdn_month"]["unsent"] == 1
