@@ -159,6 +159,31 @@ def purge_after_commit(paths, *, using=None) -> None:
     transaction.on_commit(_Flush(state), using=using, robust=True)
 
 
+# Pending paths older than this, or a claimed record nobody is sending, mean a purge task
+# was lost (an enqueue that failed, an invocation that never arrived): the minute tick
+# enqueues one (``purge_overdue``).
+OVERDUE_AFTER = timedelta(minutes=1)
+
+
+def purge_overdue(*, now: datetime | None = None) -> bool:
+    """The minute tick's safety net: enqueue a purge task when paths have waited longer
+    than OVERDUE_AFTER, or a claimed record is unsent with no live sender; whether it did."""
+    from cms.models import CdnPurge, PendingPurge
+
+    now = now or timezone.now()
+    waiting = PendingPurge.objects.filter(batch=None, created_at__lt=now - OVERDUE_AFTER)
+    abandoned = CdnPurge.objects.filter(sent_at=None, created_at__lt=now - OVERDUE_AFTER).filter(
+        Q(sending_since=None) | Q(sending_since__lt=now - SEND_LEASE)
+    )
+    if not (waiting.exists() or abandoned.exists()):
+        return False
+    from cms.tasks import purge_cdn_paths
+
+    logger.warning("CDN purges overdue (a purge task was lost): enqueuing one")
+    purge_cdn_paths.enqueue()
+    return True
+
+
 # -- sending --------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from cms.cdn import collapse_paths
+from cms.purging import purge_overdue
 from cms.purging import scheduled as scheduled_purge
 from sitecontent.caching.paths import paths_for_item
 from sitecontent.media.services import image_renditions_retry_stale
@@ -119,6 +120,8 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
         state.last_transition_count = count
         state.runs = F("runs") + 1
         state.save()
+    # Safety net for purges whose task was lost (cms.purging): sent by a task, not here.
+    purge_overdue(now=now)
     return TickOutcome(
         ran=True,
         window_start=since,

@@ -198,3 +198,14 @@ def test_concurrent_purge_tasks_claim_each_path_once_and_share_the_budget(settin
     [purge] = purges
     assert all(any(cdn.covers(p, path) for p in purge.paths) for path in paths)
     assert purging.paths_used_this_month() <= 50
+
+
+def test_the_minute_tick_sends_purges_whose_task_was_lost(django_capture_on_commit_callbacks):
+    purging.pending_add({"/lost/"})  # committed, but its task never ran
+    assert not purging.purge_overdue()  # too fresh: its task may still be on its way
+    later = timezone.now() + purging.OVERDUE_AFTER + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        publishing_tick.scheduled_publishing_tick(now=later)
+    assert CdnPurge.objects.get().paths == ["/lost/"]
+    assert not PendingPurge.objects.exists()
+    assert not purging.purge_overdue(now=later)
