@@ -163,12 +163,14 @@ def purge_after_commit(paths, *, using=None) -> None:
 # was lost (an enqueue that failed, an invocation that never arrived): the minute tick
 # enqueues one (``purge_overdue``).
 OVERDUE_AFTER = timedelta(minutes=1)
+OVERDUE_BACKOFF = timedelta(minutes=5)
+PURGE_TASK = "cms.tasks.purge_cdn_paths"
 
 
 def purge_overdue(*, now: datetime | None = None) -> bool:
     """The minute tick's safety net: enqueue a purge task when paths have waited longer
     than OVERDUE_AFTER, or a claimed record is unsent with no live sender; whether it did."""
-    from cms.models import CdnPurge, PendingPurge
+    from cms.models import CdnPurge, PendingPurge, TaskRun
 
     now = now or timezone.now()
     waiting = PendingPurge.objects.filter(batch=None, created_at__lt=now - OVERDUE_AFTER)
@@ -176,6 +178,14 @@ def purge_overdue(*, now: datetime | None = None) -> bool:
         Q(sending_since=None) | Q(sending_since__lt=now - SEND_LEASE)
     )
     if not (waiting.exists() or abandoned.exists()):
+        return False
+    # A purge run enqueued lately that did not succeed is on its way, or failed and is
+    # being retried by Lambda: while CloudFront is down, one new run every
+    # OVERDUE_BACKOFF rather than a failed run a minute on the operations page.
+    recent = TaskRun.objects.filter(
+        task_path=PURGE_TASK, enqueued_at__gte=now - OVERDUE_BACKOFF
+    ).exclude(status="SUCCESSFUL")
+    if recent.exists():
         return False
     from cms.tasks import purge_cdn_paths
 

@@ -209,3 +209,24 @@ def test_the_minute_tick_sends_purges_whose_task_was_lost(django_capture_on_comm
     assert CdnPurge.objects.get().paths == ["/lost/"]
     assert not PendingPurge.objects.exists()
     assert not purging.purge_overdue(now=later)
+
+
+def test_while_the_cdn_is_down_the_tick_retries_every_few_minutes_not_every_minute(settings):
+    from cms.models import TaskRun
+
+    settings.CDN = {"BACKEND": "cms.cdn.CloudFrontBackend", "OPTIONS": {"DISTRIBUTION_ID": "E0"}}
+    cdn.get_backend.cache_clear()
+    try:
+        purging.pending_add({"/down/"})
+        start = timezone.now() + purging.OVERDUE_AFTER * 2
+        # AWS_ENDPOINT_URL is a closed port in the suite: each run fails.
+        enqueued = []
+        for minute in range(11):
+            with time_machine.travel(start + timedelta(minutes=minute), tick=False):
+                enqueued.append(purging.purge_overdue())
+    finally:
+        cdn.get_backend.cache_clear()
+    # One run, then the next once that one is more than OVERDUE_BACKOFF (5 min) old.
+    assert [minute for minute, yes in enumerate(enqueued) if yes] == [0, 6]
+    assert set(TaskRun.objects.values_list("status", flat=True)) == {"FAILED"}
+    assert CdnPurge.objects.get().sent_at is None  # kept for the run that succeeds
