@@ -6,13 +6,13 @@ twice.
 
 from django.tasks import task
 
-from cms import purging
+from cms import purge_queue
 from cms.models import CdnPurge
 
 
 @task(takes_context=True)
 def purge_cdn_paths(context, paths: list[str] | None = None) -> str:
-    """Send every pending CDN purge (cms.purging.purge_pending), as few invalidations.
+    """Send every pending CDN purge (cms.purge_queue.purge_pending), as few invalidations.
 
     ``paths``, when given, are added to the pending ones first (on the first delivery
     only: a redelivery finds this run's record and adds nothing). Every delivery of one
@@ -21,5 +21,5 @@ def purge_cdn_paths(context, paths: list[str] | None = None) -> str:
     """
     reference = f"purge-{context.task_result.id}"
     if paths and not CdnPurge.objects.filter(reference=reference).exists():
-        purging.pending_add(paths)
-    return " ".join(purging.purge_pending(reference=reference))
+        purge_queue.pending_add(paths)
+    return " ".join(purge_queue.purge_pending(reference=reference))

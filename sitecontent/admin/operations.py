@@ -3,7 +3,7 @@
 Shows when the minute tick last ran and whether it is overdue, failed, dead-lettered
 (Lambda gave up on them after its retries: cms.task_backends.record_dead_letters) and
 stuck task runs (with a retry button), this month's CDN paths against the budget
-(cms.purging), recent CDN purges and transitions, and whether storage and
+(cms.purge_queue), recent CDN purges and transitions, and whether storage and
 the database answer. For staff holding ``cms.view_taskrun`` (Publishers, superusers).
 """
 
@@ -74,7 +74,7 @@ def _database_status() -> dict:
 
 def _cdn_month(now) -> dict:
     # Imported here like the others: this module loads on every cold start.
-    from cms.purging import month_summary
+    from cms.purge_queue import month_summary
 
     return month_summary(now=now)
 

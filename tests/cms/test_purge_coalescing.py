@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
-from cms import cdn, metrics, purging
+from cms import cdn, metrics, purge_queue, purging
 from cms.models import CdnPurge, PendingPurge
 from sitecontent.publishing import tick as publishing_tick
 from tests.factories import ArticleFactory, publisher
@@ -67,7 +67,7 @@ def test_saves_committed_before_a_task_runs_go_out_as_one_invalidation():
 def test_a_task_delivered_three_times_sends_once(recorded_metrics):
     from cms.tasks import purge_cdn_paths
 
-    purging.pending_add({"/about/", "/"})
+    purge_queue.pending_add({"/about/", "/"})
     result = purge_cdn_paths.enqueue()
     context = type("Ctx", (), {"task_result": result})()
     for _ in range(2):  # Lambda's two retries of the same event
@@ -82,9 +82,9 @@ def test_a_task_delivered_three_times_sends_once(recorded_metrics):
 
 def test_a_bulk_edit_past_the_per_purge_cap_is_widened(settings, recorded_metrics, caplog):
     settings.CDN_MAX_PATHS_PER_PURGE = 5
-    purging.pending_add({f"/articles/story-{n}/" for n in range(40)} | {"/", "/about/"})
-    with caplog.at_level(logging.WARNING, logger="cms.purging"):
-        purging.purge_pending(reference="purge-bulk")
+    purge_queue.pending_add({f"/articles/story-{n}/" for n in range(40)} | {"/", "/about/"})
+    with caplog.at_level(logging.WARNING, logger="cms.purge_queue"):
+        purge_queue.purge_pending(reference="purge-bulk")
     purge = CdnPurge.objects.get()
     assert purge.paths == ["/", "/about/", "/articles/*"]
     assert (purge.widened, purge.requested_path_count, purge.path_count) == (True, 42, 3)
@@ -95,15 +95,15 @@ def test_a_bulk_edit_past_the_per_purge_cap_is_widened(settings, recorded_metric
 def test_over_the_monthly_budget_purges_fall_back_to_wildcards(settings, recorded_metrics):
     settings.CDN_MONTHLY_PATH_BUDGET = 10
     CdnPurge.objects.create(paths=[f"/p{n}/" for n in range(8)], backend="x", reference="old")
-    purging.pending_add({"/articles/a/", "/articles/b/", "/tags/x/*", "/tags/y/*"})
-    purging.purge_pending(reference="purge-1")
+    purge_queue.pending_add({"/articles/a/", "/articles/b/", "/tags/x/*", "/tags/y/*"})
+    purge_queue.purge_pending(reference="purge-1")
     # Two paths of the budget left: the four fit into two wildcards.
     assert CdnPurge.objects.get(reference="purge-1").paths == ["/articles/*", "/tags/*"]
     # Spent: the floor, one path that covers everything.
-    purging.pending_add({"/about/", "/contact/"})
-    purging.purge_pending(reference="purge-2")
+    purge_queue.pending_add({"/about/", "/contact/"})
+    purge_queue.purge_pending(reference="purge-2")
     assert CdnPurge.objects.get(reference="purge-2").paths == ["/*"]
-    assert purging.paths_used_this_month() == 11  # the budget, plus the floor once
+    assert purge_queue.paths_used_this_month() == 11  # the budget, plus the floor once
     fallbacks = [p for p in recorded_metrics if p[0] == metrics.CDN_WILDCARD_FALLBACKS]
     assert len(fallbacks) == 2
 
@@ -113,11 +113,11 @@ def test_the_budget_is_counted_per_calendar_month_in_utc(settings):
     with time_machine.travel(datetime(2026, 11, 30, 23, 59, tzinfo=UTC), tick=False):
         CdnPurge.objects.create(paths=["/a/", "/b/", "/c/"], backend="x", reference="nov")
     with time_machine.travel(datetime(2026, 12, 1, 0, 1, tzinfo=UTC), tick=False):
-        assert purging.paths_used_this_month() == 0
-        purging.pending_add({"/a/", "/b/"})
-        purging.purge_pending(reference="purge-dec")
+        assert purge_queue.paths_used_this_month() == 0
+        purge_queue.pending_add({"/a/", "/b/"})
+        purge_queue.purge_pending(reference="purge-dec")
         assert CdnPurge.objects.get(reference="purge-dec").paths == ["/a/", "/b/"]
-        assert purging.month_start(timezone.now()) == datetime(2026, 12, 1, tzinfo=UTC)
+        assert purge_queue.month_start(timezone.now()) == datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def test_a_scheduled_go_live_records_its_publish_lag(
@@ -154,7 +154,7 @@ def test_the_operations_panel_shows_the_months_paths_against_the_budget(settings
                             requested_path_count=140)  # fmt: skip
     with time_machine.travel(timezone.now() - timedelta(days=40)):
         CdnPurge.objects.create(paths=["/old/"], backend="x", reference="r0", widened=True)
-    purging.pending_add({"/waiting/"})
+    purge_queue.pending_add({"/waiting/"})
     browser = Client()
     browser.force_login(publisher())
     response = browser.get("/admin/operations/")
@@ -174,13 +174,13 @@ def test_concurrent_purge_tasks_claim_each_path_once_and_share_the_budget(settin
     settings.CDN_MONTHLY_PATH_BUDGET = 50
     settings.CDN_MAX_PATHS_PER_PURGE = 3000
     paths = {f"/articles/story-{n}/" for n in range(30)} | {f"/tags/t{n}/" for n in range(30)}
-    purging.pending_add(paths)
+    purge_queue.pending_add(paths)
     barrier, errors = threading.Barrier(4), []
 
     def run(n):
         try:
             barrier.wait()
-            purging.purge_pending(reference=f"purge-thread-{n}")
+            purge_queue.purge_pending(reference=f"purge-thread-{n}")
         except Exception as exc:
             errors.append(exc)
         finally:
@@ -197,11 +197,11 @@ def test_concurrent_purge_tasks_claim_each_path_once_and_share_the_budget(settin
     assert len(purges) == 1  # the first claimer took all; the others found nothing
     [purge] = purges
     assert all(any(cdn.covers(p, path) for p in purge.paths) for path in paths)
-    assert purging.paths_used_this_month() <= 50
+    assert purge_queue.paths_used_this_month() <= 50
 
 
 def test_the_minute_tick_sends_purges_whose_task_was_lost(django_capture_on_commit_callbacks):
-    purging.pending_add({"/lost/"})  # committed, but its task never ran
+    purge_queue.pending_add({"/lost/"})  # committed, but its task never ran
     assert not purging.purge_overdue()  # too fresh: its task may still be on its way
     later = timezone.now() + purging.OVERDUE_AFTER + timedelta(seconds=1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -217,7 +217,7 @@ def test_while_the_cdn_is_down_the_tick_retries_every_few_minutes_not_every_minu
     settings.CDN = {"BACKEND": "cms.cdn.CloudFrontBackend", "OPTIONS": {"DISTRIBUTION_ID": "E0"}}
     cdn.get_backend.cache_clear()
     try:
-        purging.pending_add({"/down/"})
+        purge_queue.pending_add({"/down/"})
         start = timezone.now() + purging.OVERDUE_AFTER * 2
         # AWS_ENDPOINT_URL is a closed port in the suite: each run fails.
         enqueued = []

@@ -14,7 +14,7 @@ from django.tasks import TaskResultStatus
 from django.test import Client
 
 from cms import aws as aws_adapter
-from cms import cdn, purging
+from cms import cdn, purge_queue
 from cms.models import CdnPurge, PendingPurge, TaskRun
 from cms.tasks import purge_cdn_paths
 from sitecontent.models import Article
@@ -125,7 +125,7 @@ def test_a_redelivery_after_the_endpoint_failed_sends_the_same_invalidation_once
     """The first delivery claimed the paths and could not send them; Lambda's two
     retries of the same event: the first sends them with the same CallerReference, the
     second finds nothing left."""
-    purging.pending_add({"/", "/articles/*"})
+    purge_queue.pending_add({"/", "/articles/*"})
     cloudfront.down()
     result = purge_cdn_paths.enqueue()
     assert TaskRun.objects.get(pk=result.id).status == TaskResultStatus.FAILED
@@ -146,7 +146,7 @@ def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(cloudfront):
     import time_machine
     from django.utils import timezone
 
-    purging.pending_add({"/about/"})
+    purge_queue.pending_add({"/about/"})
     original = cdn.CloudFrontBackend.purge
 
     def dies(self, paths, *, reference):
@@ -155,14 +155,14 @@ def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(cloudfront):
     cdn.CloudFrontBackend.purge = dies
     try:
         with pytest.raises(SystemExit):
-            purging.purge_pending(reference="purge-dead")
+            purge_queue.purge_pending(reference="purge-dead")
     finally:
         cdn.CloudFrontBackend.purge = original
     assert CdnPurge.objects.get().sending_since is not None
-    purging.purge_pending(reference="purge-early")
+    purge_queue.purge_pending(reference="purge-early")
     assert cloudfront.invalidations() == []
-    with time_machine.travel(timezone.now() + purging.SEND_LEASE + purging.SEND_LEASE):
-        purging.purge_pending(reference="purge-late")
+    with time_machine.travel(timezone.now() + purge_queue.SEND_LEASE + purge_queue.SEND_LEASE):
+        purge_queue.purge_pending(reference="purge-late")
     [batch] = cloudfront.invalidations()
     assert (batch["CallerReference"], batch["Paths"]["Items"]) == ("purge-dead", ["/about/"])
 
@@ -175,7 +175,7 @@ def test_the_purge_relay_unreachable_fails_the_task_and_loses_nothing(aws, setti
     cdn.get_backend.cache_clear()
     monkeypatch.setenv("AWS_ENDPOINT_URL", closed_port())
     aws_adapter.client.cache_clear()
-    purging.pending_add({"/tags/x/*"})
+    purge_queue.pending_add({"/tags/x/*"})
     result = purge_cdn_paths.enqueue()
     run = TaskRun.objects.get(pk=result.id)
     assert run.status == TaskResultStatus.FAILED

@@ -18,7 +18,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cms import cdn, purging
+from cms import cdn, purge_queue
 from cms.models import CdnPurge, PendingPurge
 from sitecontent.caching.paths import paths_for_item
 
@@ -129,7 +129,7 @@ def test_n_edits_purge_at_most_k_paths_and_leave_nothing_stale(edits, cap, budge
             nonlocal runs
             runs += 1
             asked.extend(PendingPurge.objects.values_list("path", flat=True))
-            purging.purge_pending(reference=f"purge-prop-{runs}")
+            purge_queue.purge_pending(reference=f"purge-prop-{runs}")
 
         stale_checks = []
         for kind, index, action, task_after in edits:

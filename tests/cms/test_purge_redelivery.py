@@ -96,10 +96,10 @@ def test_one_purge_task_delivered_three_times_at_once_sends_one_invalidation(
     cloudfront,  # noqa: F811
     async_tasks,
 ):
-    from cms import purging
+    from cms import purge_queue
     from cms.tasks import purge_cdn_paths
 
-    purging.pending_add({"/", "/articles/*", "/articles/at-once/"})
+    purge_queue.pending_add({"/", "/articles/*", "/articles/at-once/"})
     purge_cdn_paths.enqueue()
     [task_event] = async_tasks
     barrier, outcomes, errors = threading.Barrier(3), [], []
@@ -132,11 +132,11 @@ def test_one_purge_task_delivered_three_times_at_once_sends_one_invalidation(
 def test_three_different_purge_tasks_at_once_send_each_path_once(cloudfront, async_tasks):  # noqa: F811
     """Three saves' tasks running at once: the first claimer sends everything pending,
     the others find nothing (skip_locked, then the advisory lock)."""
-    from cms import purging
+    from cms import purge_queue
     from cms.tasks import purge_cdn_paths
 
     for n in range(3):
-        purging.pending_add({f"/articles/story-{n}/", "/"})
+        purge_queue.pending_add({f"/articles/story-{n}/", "/"})
         purge_cdn_paths.enqueue()
     barrier, errors = threading.Barrier(3), []
 
