@@ -230,3 +230,67 @@ def test_while_the_cdn_is_down_the_tick_retries_every_few_minutes_not_every_minu
     assert [minute for minute, yes in enumerate(enqueued) if yes] == [0, 6]
     assert set(TaskRun.objects.values_list("status", flat=True)) == {"FAILED"}
     assert CdnPurge.objects.get().sent_at is None  # kept for the run that succeeds
+
+
+SQLITE_CLAIMERS = """
+import multiprocessing, os, sys
+
+def worker(n, start):
+    import django
+    django.setup()
+    from cms import purge_queue
+    start.wait()
+    for round_ in range(10):
+        purge_queue.pending_add({f"/w{n}/r{round_}/"})
+        purge_queue.purge_pending(reference=f"purge-w{n}-{round_}")
+
+if __name__ == "__main__":
+    import django
+    django.setup()
+    start = multiprocessing.Event()
+    procs = [multiprocessing.Process(target=worker, args=(n, start)) for n in range(4)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join()
+    from cms.models import CdnPurge, PendingPurge
+    sent = [p for c in CdnPurge.objects.all() for p in c.paths]
+    import json
+    print(json.dumps([[p.exitcode for p in procs], len(sent), len(set(sent)),
+          CdnPurge.objects.count(), PendingPurge.objects.count(),
+          CdnPurge.objects.filter(sent_at=None).count()]))
+"""
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own locking, on a file")
+def test_processes_claiming_at_once_on_a_sqlite_file_send_each_path_once(tmp_path):
+    """SQLite has no row locks: a claim starts with a write, which takes the database's
+    write lock before anything is read. Four processes adding and sending at once on one
+    file database: every path sent exactly once, none left, no error."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cms.settings.test",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'claims.db'}",
+        "PYTHONPATH": str(root),
+    }
+    run = {"cwd": root, "env": env, "capture_output": True, "text": True, "timeout": 120}
+    migrated = subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], **run)
+    assert migrated.returncode == 0, migrated.stderr
+    script = tmp_path / "claimers.py"
+    script.write_text(SQLITE_CLAIMERS)
+    result = subprocess.run([sys.executable, str(script)], **run)
+    assert result.returncode == 0, result.stderr[-2000:]
+    exit_codes, sent, distinct, invalidations, pending, unsent = json.loads(
+        result.stdout.strip().splitlines()[-1]
+    )
+    assert exit_codes == [0, 0, 0, 0]
+    assert (sent, distinct, pending, unsent) == (40, 40, 0, 0)
+    assert invalidations <= 40
