@@ -38,10 +38,22 @@ class TaskRunAdmin(ReadOnlyAdmin):
 
 @admin.register(CdnPurge)
 class CdnPurgeAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "path_list", "backend", "response_id"]
+    list_display = ["created_at", "path_list", "path_count", "widened", "sent_at", "backend"]
+    list_filter = ["widened"]
     search_fields = ["reference", "response_id"]
     date_hierarchy = "created_at"
-    fields = ["created_at", "path_list", "backend", "reference", "response_id"]
+    fields = [
+        "created_at",
+        "sent_at",
+        "path_list",
+        "path_count",
+        "requested_path_count",
+        "widened",
+        "scheduled_for",
+        "backend",
+        "reference",
+        "response_id",
+    ]
     readonly_fields = ["path_list"]
 
     @admin.display(description="paths")

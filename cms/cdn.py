@@ -8,13 +8,17 @@ On Lambda the function runs in a VPC without a NAT gateway, and CloudFront's API
 VPC endpoint: there ``PURGE_FUNCTION`` names the stage's purge relay, a small function
 outside the VPC (infra/template.py) that sends the invalidation for it.
 
-This module is a leaf: it sends purges, nothing more. Gathering a transaction's paths
-into one purge is cms.purging; the task that sends it is cms.tasks.purge_cdn_paths.
+This module is a leaf: it sends purges and plans their shape (``plan_purge``: collapse,
+then widen to wildcards past a cap or the month's budget), nothing more. Gathering paths
+into pending rows and sending them as few invalidations is cms.purging; the task that
+does it is cms.tasks.purge_cdn_paths.
 """
 
 import functools
 import json
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -147,3 +151,89 @@ def collapse_paths(paths) -> list[str]:
     unique = set(paths)
     wildcards = [p[:-1] for p in unique if p.endswith("*")]
     return sorted(p for p in unique if not any(p != w + "*" and p.startswith(w) for w in wildcards))
+
+
+# CloudFront's limits on invalidations in progress: 3,000 paths, of which 15 wildcards.
+# One invalidation is planned to stay within both on its own.
+MAX_PATHS_PER_INVALIDATION = 3000
+MAX_WILDCARDS_PER_INVALIDATION = 15
+
+
+@dataclass(frozen=True)
+class PurgePlan:
+    """What one invalidation sends: ``paths`` (each billed as one path, a wildcard too),
+    and whether they were widened to wildcards to fit the cap or the month's budget."""
+
+    paths: list[str]
+    widened: bool
+    requested: int  # distinct paths asked for, before collapsing and widening
+
+
+def covers(purged: str, path: str) -> bool:
+    """Whether purging ``purged`` (a path or a ``prefix*`` wildcard) drops ``path``."""
+    if purged.endswith("*"):
+        stem = purged[:-1]
+        return path.startswith(stem) or (path.endswith("*") and path[:-1].startswith(stem))
+    return purged == path
+
+
+def _fits(paths, limit: int, wildcard_limit: int) -> bool:
+    return len(paths) <= limit and sum(p.endswith("*") for p in paths) <= wildcard_limit
+
+
+def _first_segment(path: str) -> str:
+    return path.lstrip("/").split("/", 1)[0].rstrip("*")
+
+
+def _group_wildcard(segment: str, paths) -> str:
+    # "/articles/*" covers "/articles/" and all below; a member without the slash
+    # ("/articles", "/articles.xml") needs the wider "/articles*".
+    if all(p.startswith(f"/{segment}/") for p in paths):
+        return f"/{segment}/*"
+    return f"/{segment}*"
+
+
+def widen(paths, *, limit: int, wildcard_limit: int = MAX_WILDCARDS_PER_INVALIDATION) -> list[str]:
+    """At most ``limit`` paths (and ``wildcard_limit`` wildcards) covering every one of
+    ``paths``: the biggest groups by first segment become ``/segment/*`` first, and when
+    that is not enough, ``/*``. Returns the collapsed paths unchanged when they fit."""
+    collapsed = collapse_paths(paths)
+    limit = max(limit, 1)
+    if _fits(collapsed, limit, wildcard_limit):
+        return collapsed
+    groups: dict[str, set[str]] = defaultdict(set)
+    for path in collapsed:
+        groups[_first_segment(path)].add(path)
+    widened = {segment: set(members) for segment, members in groups.items()}
+    # Biggest groups first: each saves the most paths. Ties by name, so the plan is the
+    # same on every delivery of a task.
+    for segment in sorted(groups, key=lambda s: (-len(groups[s]), s)):
+        current = [p for members in widened.values() for p in members]
+        if _fits(current, limit, wildcard_limit):
+            break
+        members = groups[segment]
+        if not segment or (len(members) < 2 and not next(iter(members)).endswith("*")):
+            continue  # "/" alone, or one plain path: a wildcard would save nothing
+        widened[segment] = {_group_wildcard(segment, members)}
+    result = collapse_paths(p for members in widened.values() for p in members)
+    return result if _fits(result, limit, wildcard_limit) else ["/*"]
+
+
+def plan_purge(
+    paths,
+    *,
+    used: int,
+    budget: int,
+    cap: int = MAX_PATHS_PER_INVALIDATION,
+) -> PurgePlan:
+    """One invalidation for ``paths``, given ``used`` paths already sent this month.
+
+    It sends at most ``min(cap, 3000, budget - used)`` paths, but never fewer than one:
+    once the budget is spent every purge is the single wildcard ``/*`` (the floor), since
+    a stale page is worse than a billed path.
+    """
+    requested = set(paths)
+    room = max(min(cap, MAX_PATHS_PER_INVALIDATION, budget - used), 1)
+    collapsed = collapse_paths(requested)
+    planned = widen(collapsed, limit=room)
+    return PurgePlan(paths=planned, widened=planned != collapsed, requested=len(requested))

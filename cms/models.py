@@ -1,6 +1,7 @@
 """Records operators read: what background tasks did, and what the CDN was told to purge."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -51,7 +52,12 @@ class TaskRun(models.Model):
 
 
 class CdnPurge(models.Model):
-    """One purge request sent to the CDN (a CloudFront invalidation in production)."""
+    """One purge request for the CDN (a CloudFront invalidation in production).
+
+    cms.purging writes it when it claims pending paths (``sent_at`` empty: claimed, not
+    yet taken by the CDN) and stamps ``sent_at`` once the CDN answered. The month's
+    budget counts ``path_count`` over every record, sent or in flight.
+    """
 
     paths = models.JSONField()
     backend = models.CharField(max_length=100)
@@ -62,9 +68,73 @@ class CdnPurge(models.Model):
         max_length=128, blank=True, help_text=_("The CDN's id for this purge.")
     )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Records written outside cms.purging (fixtures, older code) are sent ones.
+    sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text=_("When the CDN took the purge; empty while it is still to be sent."),
+    )
+    sending_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When a sender last took this purge to send it (a lease)."),
+    )
+    path_count = models.PositiveIntegerField(
+        default=0, help_text=_("Paths as CloudFront bills them: a wildcard is one.")
+    )
+    requested_path_count = models.PositiveIntegerField(
+        default=0, help_text=_("Distinct paths asked for, before collapsing and widening.")
+    )
+    widened = models.BooleanField(
+        default=False,
+        help_text=_("Widened to wildcards to stay under the per-purge cap or the monthly budget."),
+    )
+    scheduled_for = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Scheduled go-live or expiry times (ISO 8601) whose paths this purge sends."),
+    )
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"{len(self.paths)} paths via {self.backend}"
+
+    def save(self, *args, **kwargs):
+        self.path_count = len(self.paths)
+        if not self.requested_path_count:
+            self.requested_path_count = self.path_count
+        super().save(*args, **kwargs)
+
+
+class PendingPurge(models.Model):
+    """A path some committed change needs purged, waiting for cms.purging to send it.
+
+    Written in the transaction of the change itself, so it exists exactly when the change
+    does. A sender claims waiting rows into a CdnPurge (``batch``) and deletes them once
+    the CDN took it; until then a failed send loses nothing.
+    """
+
+    path = models.CharField(max_length=1024)
+    scheduled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("The scheduled go-live or expiry that made this purge necessary, if any."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    batch = models.ForeignKey(
+        CdnPurge,
+        null=True,
+        blank=True,
+        # A purge record deleted by hand puts its paths back in the queue.
+        on_delete=models.SET_NULL,
+        related_name="pending_paths",
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.path

@@ -4,33 +4,22 @@ Tasks take JSON arguments (ids, paths), are enqueued after commit, and are safe 
 twice.
 """
 
-from django.db import IntegrityError, transaction
 from django.tasks import task
 
-from cms import cdn
+from cms import purge_queue
 from cms.models import CdnPurge
 
 
 @task(takes_context=True)
-def purge_cdn_paths(context, paths: list[str]) -> str:
-    """Purge ``paths`` from the CDN once: every delivery of this task uses one reference."""
-    paths = cdn.collapse_paths(paths)
-    if not paths:
-        return ""
+def purge_cdn_paths(context, paths: list[str] | None = None) -> str:
+    """Send every pending CDN purge (cms.purge_queue.purge_pending), as few invalidations.
+
+    ``paths``, when given, are added to the pending ones first (on the first delivery
+    only: a redelivery finds this run's record and adds nothing). Every delivery of one
+    run uses the same CallerReference, ``purge-<task id>``. Returns the CDN's ids of the
+    invalidations sent, space-separated.
+    """
     reference = f"purge-{context.task_result.id}"
-    existing = CdnPurge.objects.filter(reference=reference).first()
-    if existing is not None:
-        return existing.response_id
-    backend = cdn.get_backend()
-    response_id = backend.purge(paths, reference=reference)
-    try:
-        with transaction.atomic():
-            CdnPurge.objects.create(
-                paths=paths,
-                backend=type(backend).__name__,
-                reference=reference,
-                response_id=response_id,
-            )
-    except IntegrityError:
-        pass  # a concurrent delivery of the same task recorded it first
-    return response_id
+    if paths and not CdnPurge.objects.filter(reference=reference).exists():
+        purge_queue.pending_add(paths)
+    return " ".join(purge_queue.purge_pending(reference=reference))

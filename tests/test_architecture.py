@@ -247,7 +247,7 @@ def test_the_graph_sees_the_code(graph):
     """A guard on the guard: a builder that found nothing would pass every check below."""
     assert len(graph) > 80
     assert "sitecontent.models" in graph["sitecontent.public.views"]
-    assert "cms.cdn" in graph["cms.purging"]
+    assert "cms.cdn" in graph["cms.purge_queue"]
 
 
 def test_no_import_cycles(graph):
@@ -289,10 +289,12 @@ def test_cms_names_sitecontent_only_where_it_wires_urls(graph):
 
 def test_the_cdn_backends_are_a_leaf_and_purge_batching_needs_only_them(graph):
     """cms.cdn sends purges through the AWS client factory and nothing else of ours;
-    the batching (cms.purging) knows the backends and the task that sends a batch."""
+    the gathering (cms.purging) knows the queue and the task that sends it; the queue
+    (cms.purge_queue) knows the backends, the records and the metrics, not the tasks."""
     assert graph["cms.aws"] == set()
     assert graph["cms.cdn"] <= {"cms.aws"}
-    assert graph["cms.purging"] <= {"cms.cdn", "cms.tasks"}
+    assert graph["cms.purging"] <= {"cms.purge_queue", "cms.tasks", "cms.models"}
+    assert graph["cms.purge_queue"] <= {"cms.cdn", "cms.metrics", "cms.models"}
 
 
 def test_task_run_records_have_one_home_that_both_backends_call(graph):

@@ -284,6 +284,15 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 TASK_RUN_STALE_AFTER = env.int("TASK_RUN_STALE_AFTER", default=960)
 # Where saving content sends purges; see cms/cdn.py. Locally they are only logged.
 CDN = {"BACKEND": "cms.cdn.RecordingBackend"}
+# -- CDN purge cost ceiling (cms/purging.py, docs/caching.md) --
+# CloudFront bills invalidation paths past its first 1,000 a month (a wildcard is one):
+# past this many this calendar month (UTC), purges are widened to wildcards, and once it
+# is spent each purge is the single path /*.
+CDN_MONTHLY_PATH_BUDGET = env.int("CDN_MONTHLY_PATH_BUDGET", default=1000)
+# One purge sending more paths than this is widened (/articles/a/, /articles/b/ ... ->
+# /articles/*): a bulk edit costs a handful of paths, not hundreds.
+CDN_MAX_PATHS_PER_PURGE = env.int("CDN_MAX_PATHS_PER_PURGE", default=100)
+# -- end CDN purge cost ceiling --
 
 # EMAIL (the review workflow's notifications, sent by a task)
 # ------------------------------------------------------------------------------

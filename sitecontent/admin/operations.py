@@ -2,7 +2,8 @@
 
 Shows when the minute tick last ran and whether it is overdue, failed, dead-lettered
 (Lambda gave up on them after its retries: cms.task_backends.record_dead_letters) and
-stuck task runs (with a retry button), recent CDN purges and transitions, and whether storage and
+stuck task runs (with a retry button), this month's CDN paths against the budget
+(cms.purge_queue), recent CDN purges and transitions, and whether storage and
 the database answer. For staff holding ``cms.view_taskrun`` (Publishers, superusers).
 """
 
@@ -71,6 +72,13 @@ def _database_status() -> dict:
     }
 
 
+def _cdn_month(now) -> dict:
+    # Imported here like the others: this module loads on every cold start.
+    from cms.purge_queue import month_summary
+
+    return month_summary(now=now)
+
+
 def operations_view(request):
     if not request.user.has_perm("cms.view_taskrun"):
         raise PermissionDenied
@@ -98,6 +106,8 @@ def operations_view(request):
         "dead_letter_count": dead_letters.filter(retried_as="").count(),
         "stuck": TaskRun.objects.filter(status="READY", enqueued_at__lt=now - STUCK_AFTER)[:20],
         "purges": CdnPurge.objects.all()[:15],
+        # This month's CDN paths against the budget, wildcard fallbacks, what waits.
+        "cdn_month": _cdn_month(now),
         "transitions": ContentTransition.objects.select_related("content_type")[:10],
         "storage": _storage_status(),
         "database": _database_status(),

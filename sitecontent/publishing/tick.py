@@ -18,6 +18,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from cms.cdn import collapse_paths
+from cms.purging import purge_overdue
+from cms.purging import scheduled as scheduled_purge
 from sitecontent.caching.paths import paths_for_item
 from sitecontent.media.services import image_renditions_retry_stale
 from sitecontent.models import Article, AuditEvent, ContentTransition, Page, SchedulerState
@@ -99,7 +101,10 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
                     at=at.isoformat(),
                 )
                 announce = content_published if went_live else content_unpublished
-                announce.send(sender=type(item), instance=item)
+                # The purge it causes carries the scheduled time: its publish lag is
+                # measured when the purge is sent (cms.purging, metrics.PUBLISH_LAG).
+                with scheduled_purge(at):
+                    announce.send(sender=type(item), instance=item)
         # Scheduled changes to live items (approved draft revisions) go in now; saving
         # them purges what showed the item.
         count += revisions_apply_due(now=now)
@@ -115,6 +120,8 @@ def scheduled_publishing_tick(*, now: datetime | None = None) -> TickOutcome:
         state.last_transition_count = count
         state.runs = F("runs") + 1
         state.save()
+    # Safety net for purges whose task was lost (cms.purging): sent by a task, not here.
+    purge_overdue(now=now)
     return TickOutcome(
         ran=True,
         window_start=since,
