@@ -11,10 +11,11 @@ request ids, and nothing secret in them.
   ``method``, ``path``), ``stage`` and ``function_version``, any ``extra`` the caller
   gave, and an exception's traceback as one string field, ``exception`` (so still one
   line).
-- ``invocation(event, context)`` (cms.lambda_entry) and ``RequestLogMiddleware`` (first
-  in MIDDLEWARE) set those fields, in a context variable that lives for one invocation
-  or request; the middleware writes the access line (logger ``cms.access``: method,
-  path, status, duration_ms) and the request's latency metric.
+- ``invocation(event, context)`` (cms.lambda_entry) and ``request(method, path)``
+  (cms.middleware.RequestLogMiddleware, first in MIDDLEWARE) set those fields, in a
+  context variable that lives for one invocation or request; the middleware writes the
+  access line (logger ``cms.access``: method, path, status, duration_ms) and the
+  request's latency metric.
 - ``redact()`` runs over every string a line holds, in both formats: header values and
   ``name=value`` pairs whose name looks secret (cookies, Authorization, the origin
   header, session and CSRF tokens, passwords, signed-URL signatures), bearer tokens, and
@@ -30,7 +31,6 @@ import logging
 import os
 import re
 import sys
-import time
 import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -195,42 +195,18 @@ def invocation(event, context):
         _fields.reset(token)
 
 
-class RequestLogMiddleware:
-    """One access line per HTTP request, and its latency metric.
-
-    First in MIDDLEWARE, so it times every other middleware and sees the requests they
-    refuse. Outside Lambda a request gets an id of its own, so lines still group by it.
-    """
-
-    logger = logging.getLogger("cms.access")
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        from cms import metrics
-
-        start = time.perf_counter()
-        fields = {**current()}
-        fields.setdefault("request_id", uuid.uuid4().hex)
-        # path_info: the site's own path (no API stage prefix), never the query string.
-        fields |= {"method": request.method[:16], "path": request.path_info[:512]}
-        token = _fields.set(fields)
-        try:
-            response = self.get_response(request)
-            duration_ms = round((time.perf_counter() - start) * 1000, 1)
-            self.logger.info(
-                "%s %s %s %.1f ms",
-                fields["method"],
-                fields["path"],
-                response.status_code,
-                duration_ms,
-                extra={"status": response.status_code, "duration_ms": duration_ms},
-            )
-            metrics.put(metrics.REQUEST_LATENCY, duration_ms, "Milliseconds")
-            return response
-        finally:
-            _fields.reset(token)
+@contextmanager
+def request(method: str, path: str):
+    """Every line logged inside carries the HTTP request's method and path (its
+    ``path_info``: never the query string), and, outside Lambda, an id of its own."""
+    fields = {**current()}
+    fields.setdefault("request_id", uuid.uuid4().hex)
+    fields |= {"method": method[:16], "path": path[:512]}
+    token = _fields.set(fields)
+    try:
+        yield fields
+    finally:
+        _fields.reset(token)
 
 
 # -- formatters and the handler ------------------------------------------------------

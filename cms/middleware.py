@@ -1,8 +1,11 @@
 import hmac
 import logging
+import time
 
 from django.conf import settings
 from django.http import HttpResponseForbidden
+
+from cms import logs, metrics
 
 logger = logging.getLogger(__name__)
 
@@ -139,3 +142,33 @@ class SiteNotFoundUnderDebugMiddleware:
         if views._under_admin(request):
             return None
         return views.page_not_found(request, exception)
+
+
+class RequestLogMiddleware:
+    """One access line per HTTP request (cms.logs), and its latency metric.
+
+    First in MIDDLEWARE, so it times every other middleware and sees the requests they
+    refuse. Outside Lambda a request gets an id of its own, so lines still group by it.
+    """
+
+    logger = logging.getLogger("cms.access")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        start = time.perf_counter()
+        # path_info: the site's own path (no API stage prefix), never the query string.
+        with logs.request(request.method, request.path_info) as fields:
+            response = self.get_response(request)
+            duration_ms = round((time.perf_counter() - start) * 1000, 1)
+            self.logger.info(
+                "%s %s %s %.1f ms",
+                fields["method"],
+                fields["path"],
+                response.status_code,
+                duration_ms,
+                extra={"status": response.status_code, "duration_ms": duration_ms},
+            )
+            metrics.put(metrics.REQUEST_LATENCY, duration_ms, "Milliseconds")
+            return response

@@ -137,7 +137,7 @@ AUTH_PASSWORD_VALIDATORS = [
 MIDDLEWARE = [
     # Outermost (observability): one access line and a latency metric per request, refused
     # ones too, and the request's method and path on every line it logs (cms.logs).
-    "cms.logs.RequestLogMiddleware",
+    "cms.middleware.RequestLogMiddleware",
     # First, before anything reads the host or the client's address: refuses requests
     # that did not come through CloudFront (where required) and drops its secret header.
     "cms.middleware.CloudFrontOriginMiddleware",

@@ -84,7 +84,7 @@ def test_it_is_the_first_middleware(settings):
     # Only the access log (cms.logs) is outside it, and that reads no header, host or
     # client address: the method and path alone.
     assert settings.MIDDLEWARE[:2] == [
-        "cms.logs.RequestLogMiddleware",
+        "cms.middleware.RequestLogMiddleware",
         "cms.middleware.CloudFrontOriginMiddleware",
     ]
 
