@@ -24,6 +24,7 @@ from django.utils.html import escape, format_html, strip_tags
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from cms.purging import scheduled as scheduled_purge
 from sitecontent import roles
 from sitecontent.models import AuditEvent, Revision
 from sitecontent.publishing.validators import validate_future
@@ -300,7 +301,9 @@ def revisions_apply_due(*, now: datetime) -> int:
         due = Revision.objects.due(now).select_for_update(skip_locked=True).order_by("go_live_at")
         for revision in due:
             try:
-                with transaction.atomic():
+                # Its purge carries the scheduled time, as the tick's go-lives do: the
+                # publish lag is measured when the purge is sent (metrics.PUBLISH_LAG).
+                with transaction.atomic(), scheduled_purge(revision.go_live_at):
                     item = _revision_apply(revision, revision.approved_by)
                     # The clock did it; who approved it is its own record (SCHEDULE).
                     AuditEvent.objects.record(

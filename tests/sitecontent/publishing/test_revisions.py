@@ -151,6 +151,32 @@ def test_scheduled_changes_go_live_with_the_tick(pat, client, django_capture_on_
     assert not draft.is_draft
 
 
+def test_a_scheduled_draft_records_its_publish_lag(
+    pat, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Applied late by the tick, a scheduled draft's purge says how late (PUBLISH_LAG)."""
+    from cms import metrics
+    from cms.models import CdnPurge
+
+    points = []
+    monkeypatch.setattr(
+        metrics, "put", lambda name, value, unit="Count": points.append((name, value, unit))
+    )
+    article = ArticleFactory(title="Before")
+    pat.post(change_url(article), article_form_for(article, title="After", _savedraft="1"))
+    draft = revisions.pending_draft(article)
+    at = (timezone.now() - timedelta(minutes=3)).replace(microsecond=0)
+    type(draft).objects.filter(pk=draft.pk).update(go_live_at=at, approved_by=draft.created_by)
+    CdnPurge.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        tick.scheduled_publishing_tick(now=timezone.now())
+    [purge] = CdnPurge.objects.all()
+    assert purge.scheduled_for == [at.isoformat()]
+    [(_name, lag, unit)] = [p for p in points if p[0] == metrics.PUBLISH_LAG]
+    assert unit == "Seconds"
+    assert 180 <= lag < 180 + 60
+
+
 def test_a_scheduled_draft_that_no_longer_fits_does_not_block_the_tick(pat):
     taken = ArticleFactory(slug="taken")
     article = ArticleFactory(title="Keeps")
