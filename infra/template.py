@@ -1338,8 +1338,8 @@ def build(stage) -> Template:
            "AWS/Events", "Invocations", [("RuleName", names.tick_rule)], "Sum",
            "LessThanThreshold", 1, missing="breaching")  # fmt: skip
     if aurora:
-        # Aurora's max_connections at the top of the range: memory / 9531392 (2 GiB/ACU).
-        limit = min(int(settings.sizing.max_capacity * 2 * 1024**3 / 9531392), 5000)
+        # Aurora's max_connections at the top of the range (RDS's default formula).
+        limit = config.max_connections(settings)
         _alarm(t, "DatabaseConnectionsAlarm", names.alarm("db-connections"),
                "The database holds over 80% of its connections", "AWS/RDS",
                "DatabaseConnections", [("DBClusterIdentifier", names.database)], "Maximum",
