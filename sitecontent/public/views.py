@@ -23,8 +23,7 @@ class HomeView(TemplateView):
     template_name = "sitecontent/home.html"
 
     def get_context_data(self, **kwargs):
-        featured = list(selectors.featured_articles(limit=3))
-        latest = selectors.latest_articles(limit=9, exclude_ids=[a.pk for a in featured])
+        featured, latest = selectors.home_articles()
         return super().get_context_data(featured=featured, latest=latest, **kwargs)
 
 
