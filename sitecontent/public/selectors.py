@@ -8,8 +8,8 @@ from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_obje
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from sitecontent.caching.compiled import FixedListing, FixedQuery
 from sitecontent.models import Article, Category, Page, Tag
-from sitecontent.public.compiled import FixedQuery
 
 
 def _article_cards(*, body: bool = False, at=None):
@@ -29,9 +29,18 @@ def _with_tags(articles):
     return articles.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
 
 
-def article_list():
+def article_list(at=None):
     """Live articles for listings that show tags (one extra query for all of them)."""
-    return _with_tags(_article_cards())
+    return _with_tags(_article_cards(at=at))
+
+
+_article_listing = FixedListing(article_list)
+
+
+def article_listing(at=None):
+    """``article_list()`` as the article list's paginator reads it (a count, a page),
+    from SQL compiled once per process (sitecontent.caching.compiled)."""
+    return _article_listing.at(at or timezone.now())
 
 
 def featured_articles(*, limit: int = 3):
@@ -53,7 +62,7 @@ _newest_cards = FixedQuery(lambda at: _article_cards(at=at)[: _FEATURED + _LATES
 def home_articles(at=None) -> tuple[list[Article], list[Article]]:
     """The home page's featured articles and the latest of the rest: what
     ``featured_articles(limit=3)`` and ``latest_articles(limit=9, exclude_ids=…)`` give,
-    from two queries compiled once per process (sitecontent.public.compiled)."""
+    from two queries compiled once per process (sitecontent.caching.compiled)."""
     at = at or timezone.now()
     featured = _featured_cards(at)
     shown = {article.pk for article in featured}

@@ -33,7 +33,7 @@ class ArticleListView(ListView):
     paginate_by = settings.ARTICLES_PER_PAGE
 
     def get_queryset(self):
-        return selectors.article_list()
+        return selectors.article_listing()
 
 
 class LastModifiedMixin:
