@@ -70,9 +70,21 @@ def home_articles(at=None) -> tuple[list[Article], list[Article]]:
     return featured, latest
 
 
-def article_detail_queryset():
+def article_detail_queryset(at=None):
     """One article's page (or API item): the body, its tags and its downloads."""
-    return _with_tags(_article_cards(body=True)).prefetch_related("attachments")
+    return _with_tags(_article_cards(body=True, at=at)).prefetch_related("attachments")
+
+
+_live_article = FixedQuery(
+    lambda at, slug: article_detail_queryset(at).filter(slug=slug)[:1], texts=("slug",)
+)
+
+
+def live_article(slug: str, at=None) -> Article | None:
+    """The live article at ``slug`` for its page, or None: ``article_detail_queryset()``
+    filtered by the slug (unique), from SQL compiled once per process."""
+    found = _live_article(at or timezone.now(), slug=slug)
+    return found[0] if found else None
 
 
 def search_articles():

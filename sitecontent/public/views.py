@@ -54,6 +54,12 @@ class ArticleDetailView(LastModifiedMixin, DetailView):
     def get_queryset(self):
         return selectors.article_detail_queryset()
 
+    def get_object(self, queryset=None):
+        article = selectors.live_article(self.kwargs["slug"])
+        if article is None:
+            raise Http404("No article at this address.")
+        return article
+
 
 class _ArchiveView(ArticleListView):
     """Articles in one category or with one tag, and the addresses of their feeds."""
