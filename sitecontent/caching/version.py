@@ -9,8 +9,19 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from sitecontent.caching.compiled import FixedQuery
 from sitecontent.models import ContentVersion
 from sitecontent.publishing import selectors
+
+# Read by every request, cached page or not: its SQL is compiled once per process.
+_version_row = FixedQuery(
+    lambda: (
+        ContentVersion.objects.filter(pk=ContentVersion.SINGLETON_ID)
+        .values_list("number", "next_change_known", "next_change_at")
+        .order_by("pk")[:1]
+    ),
+    timed=False,
+)
 
 
 @dataclass(frozen=True)
@@ -22,11 +33,8 @@ class Version:
 def current_version(now: datetime) -> Version:
     """One primary-key read; the next scheduled change is recomputed (one more query)
     only by the first request after a write or after that change has passed."""
-    row = (
-        ContentVersion.objects.filter(pk=ContentVersion.SINGLETON_ID)
-        .values_list("number", "next_change_known", "next_change_at")
-        .first()
-    )
+    rows = _version_row()
+    row = rows[0] if rows else None
     if row is None:  # a database emptied since its migration made the row (flush)
         ContentVersion.objects.get_or_create(pk=ContentVersion.SINGLETON_ID)
         row = (0, False, None)

@@ -15,12 +15,13 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
-from django.urls import Resolver404, resolve, reverse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from sitecontent.models.addresses import path_address, slug_address
 from sitecontent.models.fields import PlainCharField, PlainTextField
 from sitecontent.models.media import Document, Image
 from sitecontent.richtext import RichTextField
@@ -246,7 +247,7 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("sitecontent:category_detail", kwargs={"slug": self.slug})
+        return slug_address("sitecontent:category_detail", "slug", self.slug)
 
 
 class Tag(models.Model):
@@ -264,7 +265,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("sitecontent:tag_detail", kwargs={"slug": self.slug})
+        return slug_address("sitecontent:tag_detail", "slug", self.slug)
 
 
 class Article(Publishable, SeoFields):
@@ -329,7 +330,7 @@ class Article(Publishable, SeoFields):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("sitecontent:article_detail", kwargs={"slug": self.slug})
+        return slug_address("sitecontent:article_detail", "slug", self.slug)
 
     def default_description(self) -> str:
         return self.summary
@@ -444,7 +445,7 @@ class Page(Publishable, SeoFields):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("sitecontent:page_detail", kwargs={"path": self.url_path})
+        return path_address("sitecontent:page_detail", "path", self.url_path)
 
     def ancestors(self) -> list["Page"]:
         """Parents from the top down (one query per level unless already cached)."""

@@ -9,5 +9,5 @@ def site(request):
     return {
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
-        "nav_pages": SimpleLazyObject(lambda: list(selectors.navigation_pages())),
+        "nav_pages": SimpleLazyObject(selectors.navigation),
     }

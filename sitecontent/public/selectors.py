@@ -6,17 +6,19 @@ queries whether it shows three articles or fifty.
 
 from django.db.models import OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import Greatest
+from django.utils import timezone
 
+from sitecontent.caching.compiled import FixedListing, FixedQuery
 from sitecontent.models import Article, Category, Page, Tag
 
 
-def _article_cards(*, body: bool = False):
+def _article_cards(*, body: bool = False, at=None):
     """Live articles, newest first, with the rows a card shows joined in. Not the
     search vector, which no page reads back (search filters on it in SQL), nor, unless
     asked, the body, which cards do not show: on PostgreSQL the two are most of a
     row's bytes."""
     return (
-        Article.objects.live()
+        Article.objects.live(at)
         .select_related("author", "category", "hero_image")
         .defer(*(("search_vector",) if body else ("search_vector", "body")))
         .order_by("-publish_at", "-pk")
@@ -27,9 +29,18 @@ def _with_tags(articles):
     return articles.prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
 
 
-def article_list():
+def article_list(at=None):
     """Live articles for listings that show tags (one extra query for all of them)."""
-    return _with_tags(_article_cards())
+    return _with_tags(_article_cards(at=at))
+
+
+_article_listing = FixedListing(article_list)
+
+
+def article_listing(at=None):
+    """``article_list()`` as the article list's paginator reads it (a count, a page),
+    from SQL compiled once per process (sitecontent.caching.compiled)."""
+    return _article_listing.at(at or timezone.now())
 
 
 def featured_articles(*, limit: int = 3):
@@ -40,9 +51,40 @@ def latest_articles(*, limit: int = 10, exclude_ids=()):
     return _article_cards().exclude(pk__in=list(exclude_ids))[:limit]
 
 
-def article_detail_queryset():
+_FEATURED = 3
+_LATEST = 9
+_featured_cards = FixedQuery(lambda at: _article_cards(at=at).filter(featured=True)[:_FEATURED])
+# The newest _FEATURED + _LATEST hold the _LATEST newest that are not among the featured
+# few, whichever those are: one fixed query instead of an exclude() of varying ids.
+_newest_cards = FixedQuery(lambda at: _article_cards(at=at)[: _FEATURED + _LATEST])
+
+
+def home_articles(at=None) -> tuple[list[Article], list[Article]]:
+    """The home page's featured articles and the latest of the rest: what
+    ``featured_articles(limit=3)`` and ``latest_articles(limit=9, exclude_ids=…)`` give,
+    from two queries compiled once per process (sitecontent.caching.compiled)."""
+    at = at or timezone.now()
+    featured = _featured_cards(at)
+    shown = {article.pk for article in featured}
+    latest = [article for article in _newest_cards(at) if article.pk not in shown][:_LATEST]
+    return featured, latest
+
+
+def article_detail_queryset(at=None):
     """One article's page (or API item): the body, its tags and its downloads."""
-    return _with_tags(_article_cards(body=True)).prefetch_related("attachments")
+    return _with_tags(_article_cards(body=True, at=at)).prefetch_related("attachments")
+
+
+_live_article = FixedQuery(
+    lambda at, slug: article_detail_queryset(at).filter(slug=slug)[:1], texts=("slug",)
+)
+
+
+def live_article(slug: str, at=None) -> Article | None:
+    """The live article at ``slug`` for its page, or None: ``article_detail_queryset()``
+    filtered by the slug (unique), from SQL compiled once per process."""
+    found = _live_article(at or timezone.now(), slug=slug)
+    return found[0] if found else None
 
 
 def search_articles():
@@ -62,13 +104,21 @@ def search_pages():
     )
 
 
-def navigation_pages():
+def navigation_pages(at=None):
     """Top-level live pages chosen for the navigation, in the editors' order."""
     return (
-        Page.objects.live()
+        Page.objects.live(at)
         .filter(parent__isnull=True, show_in_menus=True)
         .only("title", "slug", "parent_id")
     )
+
+
+_navigation = FixedQuery(navigation_pages)
+
+
+def navigation(at=None) -> list[Page]:
+    """``navigation_pages()`` as a list, from SQL compiled once per process."""
+    return _navigation(at or timezone.now())
 
 
 def page_by_path(path: str) -> Page | None:

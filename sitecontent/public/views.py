@@ -23,8 +23,7 @@ class HomeView(TemplateView):
     template_name = "sitecontent/home.html"
 
     def get_context_data(self, **kwargs):
-        featured = list(selectors.featured_articles(limit=3))
-        latest = selectors.latest_articles(limit=9, exclude_ids=[a.pk for a in featured])
+        featured, latest = selectors.home_articles()
         return super().get_context_data(featured=featured, latest=latest, **kwargs)
 
 
@@ -34,7 +33,7 @@ class ArticleListView(ListView):
     paginate_by = settings.ARTICLES_PER_PAGE
 
     def get_queryset(self):
-        return selectors.article_list()
+        return selectors.article_listing()
 
 
 class LastModifiedMixin:
@@ -54,6 +53,12 @@ class ArticleDetailView(LastModifiedMixin, DetailView):
 
     def get_queryset(self):
         return selectors.article_detail_queryset()
+
+    def get_object(self, queryset=None):
+        article = selectors.live_article(self.kwargs["slug"])
+        if article is None:
+            raise Http404("No article at this address.")
+        return article
 
 
 class _ArchiveView(ArticleListView):
