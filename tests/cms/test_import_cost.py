@@ -68,6 +68,9 @@ NOT_FOR_PRODUCTION_PAGES = (
     "sitecontent.media.inspection",
     "sitecontent.media.imageformats",
     "sitecontent.media.rendering",
+    # Local media serving (laptops, browser tests) and the tick's marker (saves).
+    "django.views.static",
+    "sitecontent.publishing.tick_gate",
     # The AWS SDK: pages on S3 media build no client until a file is stored, and secrets
     # come from plain variables here (cms.secrets imports boto3 only for an ARN).
     "boto3",
