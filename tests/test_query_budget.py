@@ -107,3 +107,73 @@ def test_listings_leave_out_the_bodies_that_only_an_article_page_shows():
         selected = columns_read(with_body)
         assert '"sitecontent_article"."body"' in selected, with_body
         assert '"sitecontent_article"."search_vector"' not in selected.split(" FROM ")[0]
+
+
+# The admin dashboard (/admin/: awaiting review, your submissions, the next 7 days'
+# schedule, recent actions): the session, the user, one query for both review lists,
+# one for the schedule, one for recent actions; and for a non-superuser their
+# permissions (one query, cms.auth). The same at any number of items.
+DASHBOARD_BUDGET = {"superuser": 5, "publisher": 6, "editor": 6}
+
+
+def build_dashboard(count, author):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sitecontent.models import Revision
+    from sitecontent.publishing import review, revisions
+
+    soon = timezone.now() + timedelta(days=2)
+    for n in range(count):
+        draft = ArticleFactory(
+            title=f"Draft {n}", author=author, is_published=False, publish_at=None
+        )
+        revisions.revision_create(item=draft, user=author)
+        review.review_submit(item=draft, user=author, message=f"Ready {n}")
+        ArticleFactory(title=f"Soon {n}", is_published=True, publish_at=soon)
+        ArticleFactory(title=f"Ending {n}", unpublish_at=soon)
+        PageFactory(title=f"Page soon {n}", is_published=True, publish_at=soon)
+        live = ArticleFactory(title=f"Changing {n}")
+        draft_revision = revisions.revision_create(item=live, user=author, applied=False)
+        Revision.objects.filter(pk=draft_revision.pk).update(go_live_at=soon)
+
+
+def dashboard_queries(count, role):
+    from tests.conftest import _signed_in
+    from tests.factories import editor, publisher
+
+    user = {
+        "superuser": lambda: UserFactory(is_superuser=True, is_staff=True),
+        "publisher": publisher,
+        "editor": editor,
+    }[role]()
+    with transaction.atomic():
+        build_dashboard(count, editor())
+        if role == "editor":
+            build_dashboard(2, user)  # their own submissions
+        browser = _signed_in(user)
+        assert browser.get("/admin/").status_code == 200  # warm: content types cached
+        with CaptureQueriesContext(connection) as queries:
+            response = browser.get("/admin/")
+        html = response.content.decode()
+        transaction.set_rollback(True)
+    assert response.status_code == 200
+    return len(queries), html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", DASHBOARD_BUDGET)
+def test_the_admin_dashboard_stays_within_budget_at_any_size(role):
+    small, html = dashboard_queries(2, role)
+    large, _ = dashboard_queries(15, role)
+    assert small == large
+    assert large <= DASHBOARD_BUDGET[role]
+    # What the queries are for is on the page.
+    assert "Page soon 1" in html
+    assert "Changing 1" in html  # a scheduled change, titled from its item
+    assert "Ending 0" in html
+    if role != "editor":
+        assert "Draft 1" in html  # awaiting their review
+    else:
+        assert 'id="your-submissions"' in html

@@ -112,6 +112,10 @@ AUTH_USER_MODEL = "sitecontent.User"
 # out too.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # start slice (issue 15): a user's and their groups' permissions in one query
+    # (cms.auth); Django's own stays listed for sessions signed in through it, and
+    # answers from the permissions cms.auth cached.
+    "cms.auth.ModelBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

@@ -67,6 +67,14 @@ class CachePolicyMiddleware:
         self.get_response = get_response
         self.page_seconds = 0 if settings.DEBUG else settings.PAGE_CACHE_SECONDS
 
+    @staticmethod
+    def _version(now):
+        """Seconds until the next scheduled change (or None), and the page cache's key
+        prefix: one query, the ContentVersion row."""
+        version = current_version(now)
+        until = (version.next_change_at - now).total_seconds() if version.next_change_at else None
+        return until, f"content-v{version.number}"
+
     def _page_cache(self, request):
         """The cache to look in, or None: GETs of public addresses by visitors without
         a session or credentials only."""
@@ -82,11 +90,9 @@ class CachePolicyMiddleware:
 
     def __call__(self, request):
         now = timezone.now()
-        version = current_version(now)
-        until = (version.next_change_at - now).total_seconds() if version.next_change_at else None
-        prefix = f"content-v{version.number}"
         cache = self._page_cache(request)
         if cache is not None:
+            until, prefix = self._version(now)
             key = get_cache_key(request, prefix, "GET", cache=cache)
             cached = cache.get(key) if key else None
             if cached is not None:
@@ -100,6 +106,8 @@ class CachePolicyMiddleware:
         if not _shareable(request, response):
             response["Cache-Control"] = NEVER
             return response
+        if cache is None:  # read only for what it decides: not for the admin's pages
+            until, prefix = self._version(now)
         response["Cache-Control"] = public_cache_control(
             until_next_change=until, not_found=response.status_code == 404
         )

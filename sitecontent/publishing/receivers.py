@@ -13,7 +13,6 @@ from django.dispatch import receiver
 
 from sitecontent.models import Article, Page, Revision
 from sitecontent.publishing.redirects import page_subtree_paths, redirect_record
-from sitecontent.publishing.tick_gate import move_earlier, scheduled_time
 from sitecontent.signals import content_address_changed
 
 # -- noticing a changed address --------------------------------------------------------
@@ -70,6 +69,9 @@ def schedule_saved(sender, instance, raw=False, **kwargs):
     marker earlier (sitecontent.publishing.tick_gate)."""
     if raw or not settings.PUBLISHING_TICK_MARKER:
         return
+    # Here: saves only (every cold start imports this module, at django.setup()).
+    from sitecontent.publishing.tick_gate import move_earlier, scheduled_time
+
     at = scheduled_time(instance)
     if at is not None:
         transaction.on_commit(partial(move_earlier, at), robust=True)

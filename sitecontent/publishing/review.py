@@ -32,7 +32,7 @@ from functools import partial
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Case, CharField, Max, OuterRef, Q, Subquery, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -200,44 +200,78 @@ def review_approve(
 # -- reads ---------------------------------------------------------------------------
 
 
-def _with_items(reviews) -> list[ReviewRequest]:
-    reviews = list(reviews)
-    by_model: dict[int, set[int]] = {}
-    for review in reviews:
-        by_model.setdefault(review.content_type_id, set()).add(review.object_id)
-    items = {}
-    for ct_id, ids in by_model.items():
-        model = ContentType.objects.get_for_id(ct_id).model_class()
-        items.update({(ct_id, obj.pk): obj for obj in model.objects.filter(pk__in=ids)})
-    # Rows whose item is gone (deleted since) are left out.
+def _item_title(types: dict) -> Case:
+    """The reviewed item's title, read in the same query (None once the item is gone)."""
+    return Case(
+        *(
+            When(
+                content_type_id=ct.id,
+                then=Subquery(model.objects.filter(pk=OuterRef("object_id")).values("title")[:1]),
+            )
+            for model, ct in types.items()
+        ),
+        default=None,
+        output_field=CharField(),
+    )
+
+
+def _with_items(reviews, types: dict) -> list[ReviewRequest]:
+    """Each review with ``item``: its model's instance with the pk and title the list
+    shows (from the query's ``item_title``; not loaded, and not to be saved). Reviews
+    whose item is gone (deleted since) are left out."""
+    models = {ct.id: model for model, ct in types.items()}
     kept = []
     for review in reviews:
-        item = items.get((review.content_type_id, review.object_id))
-        if item is not None:
-            review.item = item
+        if review.item_title is not None and review.content_type_id in models:
+            review.item = models[review.content_type_id](
+                pk=review.object_id, title=review.item_title
+            )
             kept.append(review)
     return kept
 
 
-def reviews_awaiting(*, user, limit: int = 25) -> list[ReviewRequest]:
-    """The submissions ``user`` may decide on, oldest first (dashboard)."""
-    models = [m for m in REVIEWABLE if roles.can_publish(user, m)]
-    if not models:
-        return []
-    types = ContentType.objects.get_for_models(*models).values()
-    pending = (
-        ReviewRequest.objects.pending()
-        .filter(content_type__in=types)
-        .select_related("submitted_by")
-        .order_by("submitted_at", "id")
+def dashboard_reviews(*, user, awaiting: int = 25, mine: int = 10) -> dict:
+    """The dashboard's two lists in one query: ``awaiting``, the submissions ``user`` may
+    decide on, oldest first; ``mine``, their own latest submissions and their outcomes.
+    (Both lists' rows come back together: each list's own LIMIT is a subquery.)"""
+    types = ContentType.objects.get_for_models(*REVIEWABLE)
+    deciding = [types[m].id for m in REVIEWABLE if roles.can_publish(user, m)]
+    oldest_pending = ("submitted_at", "id")
+    latest = ("-submitted_at", "-id")
+    wanted = Q(
+        pk__in=ReviewRequest.objects.filter(submitted_by=user).order_by(*latest).values("pk")[:mine]
     )
-    return _with_items(pending[:limit])
+    if deciding:
+        pending = ReviewRequest.objects.pending().filter(content_type_id__in=deciding)
+        wanted |= Q(pk__in=pending.order_by(*oldest_pending).values("pk")[:awaiting])
+    rows = _with_items(
+        ReviewRequest.objects.filter(wanted)
+        .select_related("submitted_by", "decided_by")
+        .annotate(item_title=_item_title(types))
+        .order_by(*oldest_pending),
+        types,
+    )
+    pending_state = ReviewRequest.State.PENDING
+    return {
+        "awaiting": [r for r in rows if r.state == pending_state and r.content_type_id in deciding][
+            :awaiting
+        ],
+        "mine": sorted(
+            (r for r in rows if r.submitted_by_id == user.pk),
+            key=lambda r: (r.submitted_at, r.pk),
+            reverse=True,
+        )[:mine],
+    }
+
+
+def reviews_awaiting(*, user, limit: int = 25) -> list[ReviewRequest]:
+    """The submissions ``user`` may decide on, oldest first."""
+    return dashboard_reviews(user=user, awaiting=limit)["awaiting"]
 
 
 def submissions_of(*, user, limit: int = 10) -> list[ReviewRequest]:
-    """``user``'s own latest submissions and their outcomes (dashboard)."""
-    mine = ReviewRequest.objects.filter(submitted_by=user).select_related("decided_by")
-    return _with_items(mine[:limit])
+    """``user``'s own latest submissions and their outcomes."""
+    return dashboard_reviews(user=user, mine=limit)["mine"]
 
 
 def history(item: Publishable) -> list[ReviewRequest]:

@@ -38,10 +38,7 @@ def review_dashboard(context):
     from sitecontent.publishing import review
 
     user = context["request"].user
-    lists = {
-        "awaiting": review.reviews_awaiting(user=user),
-        "mine": review.submissions_of(user=user),
-    }
+    lists = review.dashboard_reviews(user=user)  # one query for both
     for entries in lists.values():
         for entry in entries:
             opts = entry.item._meta

@@ -68,6 +68,9 @@ NOT_FOR_PRODUCTION_PAGES = (
     "sitecontent.media.inspection",
     "sitecontent.media.imageformats",
     "sitecontent.media.rendering",
+    # Local media serving (laptops, browser tests) and the tick's marker (saves).
+    "django.views.static",
+    "sitecontent.publishing.tick_gate",
     # The AWS SDK: pages on S3 media build no client until a file is stored, and secrets
     # come from plain variables here (cms.secrets imports boto3 only for an ARN).
     "boto3",
@@ -89,6 +92,58 @@ if sys.argv[1].startswith("/api/"):
     resolve(sys.argv[1], urlconf="sitecontent.api.urls")
 print(json.dumps(sorted(sys.modules)))
 """
+
+
+# A production container's first pages, rendered (images, their renditions' URLs, the
+# templates, the ORM) through the WSGI handler, as Zappa's handler calls it.
+RENDER_PROBE = r"""
+import io, json, os, sys
+sys.path.insert(0, os.getcwd())
+from django.conf import settings
+# The package's static manifest is made by its build; unhashed static URLs here.
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+    "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+from django.core.wsgi import get_wsgi_application
+app = get_wsgi_application()
+pages = {}
+for path in sys.argv[1:]:
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "",
+               "SERVER_NAME": "www.example.com", "SERVER_PORT": "443",
+               "HTTP_HOST": "www.example.com", "wsgi.url_scheme": "https",
+               "HTTP_X_FORWARDED_PROTO": "https",
+               "HTTP_X_ORIGIN_VERIFY": os.environ["ORIGIN_VERIFY_SECRETS"],
+               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+    status = []
+    body = b"".join(app(environ, lambda s, h, *a: status.append(s)))
+    media = ("https://" + os.environ["MEDIA_DOMAIN"] + "/media/").encode()
+    pages[path] = [status[0], body.count(media)]
+print(json.dumps({"pages": pages, "modules": sorted(sys.modules)}))
+"""
+RENDERED = ("/", "/articles/", "/articles/welcome/")
+
+
+@pytest.fixture(scope="module")
+def production_render(tmp_path_factory):
+    """What rendering the first pages loads under production settings (S3 media)."""
+    from tests.lambda_runtime import seeded_database
+
+    database = seeded_database(tmp_path_factory.mktemp("render") / "db.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-c", RENDER_PROBE, *RENDERED],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": "/nonexistent",
+            "DJANGO_SETTINGS_MODULE": "cms.settings.production",
+            **production_env(database),
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    return outcome["pages"], set(outcome["modules"])
 
 
 def loaded_for(path, **env):
@@ -120,6 +175,24 @@ def test_production_pages_load_no_task_sanitizer_or_media_modules(tmp_path):
     loaded = loaded_for("/articles/", DJANGO_SETTINGS_MODULE="cms.settings.production", **env)
     assert "sitecontent.public.views" in loaded  # the probe did load the site
     assert {m for m in (*NOT_FOR_PAGES, *NOT_FOR_PRODUCTION_PAGES) if m in loaded} == set()
+
+
+def test_production_pages_with_images_format_media_urls_without_the_aws_sdk(
+    production_render,
+):
+    """cms.storage.MediaStorage formats CloudFront media URLs itself: S3Storage, and with
+    it boto3 and botocore (about 235 modules), load on the first save, open or exists."""
+    pages, loaded = production_render
+    assert {path: status for path, (status, _) in pages.items()} == dict.fromkeys(
+        RENDERED, "200 OK"
+    )
+    assert all(media_urls for _, media_urls in pages.values())  # images were rendered
+    sdk = {m for m in loaded if m.split(".")[0] in ("boto3", "botocore", "s3transfer")}
+    assert sdk == set()
+    assert "storages.backends.s3" not in loaded
+    # (nh3 does load: the richtext filter sanitizes bodies on the way out.)
+    unwanted = {*NOT_FOR_PAGES, *NOT_FOR_PRODUCTION_PAGES} - {"nh3"}
+    assert {m for m in unwanted if m in loaded} == set()
 
 
 @pytest.mark.django_db
