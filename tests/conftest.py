@@ -51,7 +51,8 @@ def _signed_in(user):
     from django.test import Client
 
     browser = Client()  # its own, so a test's `client` stays an anonymous visitor
-    browser.force_login(user)
+    # As the admin's login form signs in (cms.auth; axes only counts attempts).
+    browser.force_login(user, backend="cms.auth.ModelBackend")
     browser.user = user
     return browser
 

@@ -84,9 +84,9 @@ def test_the_tree_costs_the_same_queries_for_three_pages_or_thirty_four(
 
     build(1)
     publisher_client.get(TREE)  # warm the session and the content types
-    # the session, the user, their permissions (their own and their groups', one query:
-    # cms.auth), and every page at once
-    with django_assert_num_queries(4) as few:
+    # the session, the user with their permissions (their own and their groups', one
+    # query: cms.auth), and every page at once
+    with django_assert_num_queries(3) as few:
         publisher_client.get(TREE)
     build(15)
     with django_assert_num_queries(len(few.captured_queries)):
