@@ -32,13 +32,13 @@ from functools import partial
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Max, OuterRef, Q, Subquery, When
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sitecontent import roles
 from sitecontent.models import Article, AuditEvent, Page, Publishable, ReviewRequest, Revision
-from sitecontent.publishing import revisions, services
+from sitecontent.publishing import revisions, selectors, services
 from sitecontent.publishing.notifications import DECIDED, SUBMITTED
 
 REVIEWABLE = (Article, Page)
@@ -200,21 +200,6 @@ def review_approve(
 # -- reads ---------------------------------------------------------------------------
 
 
-def _item_title(types: dict) -> Case:
-    """The reviewed item's title, read in the same query (None once the item is gone)."""
-    return Case(
-        *(
-            When(
-                content_type_id=ct.id,
-                then=Subquery(model.objects.filter(pk=OuterRef("object_id")).values("title")[:1]),
-            )
-            for model, ct in types.items()
-        ),
-        default=None,
-        output_field=CharField(),
-    )
-
-
 def _with_items(reviews, types: dict) -> list[ReviewRequest]:
     """Each review with ``item``: its model's instance with the pk and title the list
     shows (from the query's ``item_title``; not loaded, and not to be saved). Reviews
@@ -247,7 +232,7 @@ def dashboard_reviews(*, user, awaiting: int = 25, mine: int = 10) -> dict:
     rows = _with_items(
         ReviewRequest.objects.filter(wanted)
         .select_related("submitted_by", "decided_by")
-        .annotate(item_title=_item_title(types))
+        .annotate(item_title=selectors.item_title(types))
         .order_by(*oldest_pending),
         types,
     )

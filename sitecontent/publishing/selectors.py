@@ -11,6 +11,22 @@ from sitecontent.models import Article, Page, Revision
 UPCOMING = ("goes live", "expires", "changes go live")
 
 
+def item_title(types: dict) -> Case:
+    """The title of the item a row's (content_type_id, object_id) names, read in the
+    same query (None once the item is gone); ``types``: model -> its ContentType."""
+    return Case(
+        *(
+            When(
+                content_type_id=ct.id,
+                then=Subquery(model.objects.filter(pk=OuterRef("object_id")).values("title")[:1]),
+            )
+            for model, ct in types.items()
+        ),
+        default=None,
+        output_field=CharField(),
+    )
+
+
 def upcoming_changes(*, days: int = 7, now=None, limit: int = 25) -> list[dict]:
     """What goes live, expires or has scheduled changes in the next ``days`` (admin),
     soonest first, in one query. Each event's ``item`` is its model's instance with the
@@ -39,17 +55,7 @@ def upcoming_changes(*, days: int = 7, now=None, limit: int = 25) -> list[dict]:
         for model in (Article, Page)
         for kind, field in enumerate(("publish_at", "unpublish_at"))
     ]
-    title = Case(
-        *(
-            When(
-                content_type_id=ct.id,
-                then=Subquery(model.objects.filter(pk=OuterRef("object_id")).values("title")[:1]),
-            )
-            for model, ct in types.items()
-        ),
-        default=None,
-        output_field=CharField(),
-    )
+    title = item_title(types)
     parts.append(
         Revision.objects.drafts()
         .filter(go_live_at__gt=now, go_live_at__lte=until, content_type_id__in=list(by_type))
