@@ -38,6 +38,7 @@ CDN_PATHS_PURGED = "CdnPathsPurged"  # Count: paths in invalidations sent (a wil
 CDN_WILDCARD_FALLBACKS = "CdnWildcardFallbacks"  # Count: purges widened to wildcards
 TASK_FAILURES = "TaskFailures"  # Count: a task run that raised
 DEAD_LETTERS = "DeadLetters"  # Count: an event Lambda gave up on, recorded from the DLQ
+DATABASE_UNAVAILABLE = "DatabaseUnavailable"  # Count: a request answered 503, no database
 
 UNITS = frozenset({"Count", "Milliseconds", "Seconds"})
 NAMES = frozenset(
@@ -49,6 +50,7 @@ NAMES = frozenset(
         CDN_WILDCARD_FALLBACKS,
         TASK_FAILURES,
         DEAD_LETTERS,
+        DATABASE_UNAVAILABLE,
     }
 )
 # The unit each metric is recorded in (the dashboard's axis labels and the alarms'
@@ -61,6 +63,7 @@ UNIT_OF = {
     CDN_WILDCARD_FALLBACKS: "Count",
     TASK_FAILURES: "Count",
     DEAD_LETTERS: "Count",
+    DATABASE_UNAVAILABLE: "Count",
 }
 NAMESPACE = "LambdaCMS"  # the METRICS_NAMESPACE default; infra/template.py uses it too
 DIMENSION = "Stage"

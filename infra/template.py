@@ -374,6 +374,9 @@ LATENCY_P99_ALARM_MS = 3000
 LATENCY_ALARM_PERIODS = 3
 # New containers in 5 minutes: a burst of scaling, and as many new database connections.
 COLD_START_BURST_ALARM = 50
+# Requests answered 503 for want of the database in 5 minutes: more than a restart's
+# handful (cms.db.unavailable).
+DATABASE_UNAVAILABLE_ALARM = 5
 # Saved Logs Insights queries (CloudWatch console, Logs Insights, "Saved queries").
 QUERIES = {
     "errors": "fields @timestamp, request_id, logger, message, exception\n"
@@ -486,7 +489,10 @@ def dashboard_body(settings, aurora: bool) -> dict:
             ["AWS/Events", "Invocations", "RuleName", names.tick_rule, {"stat": "Sum"}],
             ["AWS/Events", "FailedInvocations", "RuleName", names.tick_rule, {"stat": "Sum"}],
         ], x=0, y=20),
-        _graph("Database connections", [[*database, {"stat": "Maximum"}]], x=8, y=20),
+        _graph("Database", [
+            [*database, {"stat": "Maximum"}],
+            _metric(m.DATABASE_UNAVAILABLE),
+        ], x=8, y=20),
         {"type": "alarm", "x": 16, "y": 20, "width": 8, "height": 6,
          "properties": {"title": "Alarms", "alarms": alarms}},
         {"type": "log", "x": 0, "y": 26, "width": 24, "height": 6, "properties": {
@@ -501,7 +507,8 @@ def dashboard_body(settings, aurora: bool) -> dict:
 
 # Every alarm of the stack, by the suffix of its name (infra.config Names.alarm).
 ALARMS = ("5xx-rate", "throttles", "errors", "dead-letters", "tick-overdue", "db-connections",
-          "task-failures", "publish-lag", "latency-p99", "cold-start-burst")  # fmt: skip
+          "task-failures", "publish-lag", "latency-p99", "cold-start-burst",
+          "db-unavailable")  # fmt: skip
 
 
 def _observability(t, settings, aurora: bool) -> None:
@@ -521,6 +528,10 @@ def _observability(t, settings, aurora: bool) -> None:
     _site_alarm(t, settings, "ColdStartBurstAlarm", "cold-start-burst",
                 f"Over {COLD_START_BURST_ALARM} new containers in 5 minutes, each with its own "
                 "database connection", m.COLD_START, "Sum", COLD_START_BURST_ALARM)  # fmt: skip
+    _site_alarm(t, settings, "DatabaseUnavailableAlarm", "db-unavailable",
+                f"Over {DATABASE_UNAVAILABLE_ALARM} requests in 5 minutes answered 503 because "
+                "the database could not be reached", m.DATABASE_UNAVAILABLE, "Sum",
+                DATABASE_UNAVAILABLE_ALARM)  # fmt: skip
     # Branch stages get the alarms only: their CI role may make alarms, not dashboards or
     # saved queries (infra/ci.py), and nobody watches a pull request's dashboard.
     if ci.is_branch_stage(settings.name):

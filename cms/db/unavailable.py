@@ -7,7 +7,8 @@ traceback per request. ``server_error`` is both URLconfs' handler500: for those 
 answers 503 with Retry-After (the branded templates/503.html; JSON under /api/), logs one
 line (the error class and the server's first line, which name the host but never the
 password: psycopg2 does not put it in messages, and the DSN is not logged), and marks the
-response as logged so Django adds no traceback. Every other error gets the 500 page as
+response as logged so Django adds no traceback; each such answer is one
+DATABASE_UNAVAILABLE metric (cms.metrics). Every other error gets the 500 page as
 before. The next request after the database is back needs nothing: CONN_HEALTH_CHECKS
 finds the dead connection and Django opens a new one (tests/test_database_load.py).
 """
@@ -73,6 +74,11 @@ def server_error(request, template_name="500.html"):
         request.path,
         describe(exc),
     )
+    # Counted too, so an outage shows on the dashboard and rings its alarm by itself
+    # rather than only in the 5xx rate (cms.metrics, infra/template.py).
+    from cms import metrics
+
+    metrics.put(metrics.DATABASE_UNAVAILABLE, 1)
     response = unavailable_response(request)
     # django.request would log it again, with the traceback (django.utils.log.log_response).
     response._has_been_logged = True

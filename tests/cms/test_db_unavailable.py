@@ -94,3 +94,20 @@ def test_any_other_error_is_still_the_500_page(client_raising, exc):
     assert response.status_code == 500
     assert "Retry-After" not in response
     assert "Something went wrong" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_each_outage_answer_is_counted_and_no_other_error_is(client_raising, monkeypatch):
+    """One DATABASE_UNAVAILABLE data point per 503, so the dashboard and its alarm see an
+    outage by itself; a 500 for anything else is not one."""
+    from cms import metrics
+
+    points = []
+    monkeypatch.setattr(metrics, "put", lambda name, value, unit="Count": points.append(name))
+    client = client_raising(OperationalError("server closed the connection unexpectedly"))
+    assert client.get("/a/").status_code == 503
+    assert client.get("/api/v1/articles/").status_code == 503
+    assert points.count(metrics.DATABASE_UNAVAILABLE) == 2
+    client = client_raising(ValueError("a bug, not an outage"))
+    assert client.get("/b/").status_code == 500
+    assert points.count(metrics.DATABASE_UNAVAILABLE) == 2

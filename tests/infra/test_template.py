@@ -845,6 +845,7 @@ SITE_ALARMS = {
     site_metrics.PUBLISH_LAG: ("Maximum", template.PUBLISH_LAG_ALARM_SECONDS),
     site_metrics.REQUEST_LATENCY: ("p99", template.LATENCY_P99_ALARM_MS),
     site_metrics.COLD_START: ("Sum", template.COLD_START_BURST_ALARM),
+    site_metrics.DATABASE_UNAVAILABLE: ("Sum", template.DATABASE_UNAVAILABLE_ALARM),
 }
 
 
