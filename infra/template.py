@@ -544,22 +544,12 @@ def _observability(t, settings, aurora: bool) -> None:
             DashboardBody=Sub(body, Stage=settings.name),
         )
     )
-    # The function's own log group, made here so that it has a retention (Lambda makes it
-    # on the first write with none: kept, and billed, forever) and exists before the
-    # saved queries name it. A stage whose function ran before its stack had this must
-    # delete the group Lambda made (or import it) once: docs/observability.md.
     log_group = f"/aws/lambda/{settings.names.function}"
-    t.add_resource(
-        logs.LogGroup(
-            "FunctionLogGroup", LogGroupName=log_group, RetentionInDays=LOG_RETENTION_DAYS
-        )
-    )
     for what, query in QUERIES.items():
         logical = "Query" + "".join(part.title() for part in what.split("-"))
         t.add_resource(
             logs.QueryDefinition(
                 logical,
-                DependsOn=["FunctionLogGroup"],
                 Name=f"{settings.names.function}/{what}",
                 QueryString=query,
                 LogGroupNames=[log_group],

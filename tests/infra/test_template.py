@@ -947,20 +947,6 @@ def test_saved_queries_read_the_functions_log_group_by_the_fields_cms_logs_write
     assert "duration_ms" in queries[f"lambda-cms-{stage}/slowest-paths"]["QueryString"]
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_the_functions_log_group_is_the_stacks_with_a_retention(stage):
-    """Lambda would make it on first write with no retention (kept forever); the saved
-    queries wait for it."""
-    resources = PLAIN[stage]["Resources"]
-    group = resources["FunctionLogGroup"]["Properties"]
-    assert group == {
-        "LogGroupName": f"/aws/lambda/lambda-cms-{stage}",
-        "RetentionInDays": template.LOG_RETENTION_DAYS,
-    }
-    for query in of_type(PLAIN[stage], "AWS::Logs::QueryDefinition"):
-        assert resources[query]["DependsOn"] == ["FunctionLogGroup"]
-
-
 def test_a_branch_stage_gets_the_alarms_but_no_dashboard_or_saved_queries():
     # Its CI role may make alarms only (infra/ci.py).
     body = render(config.load("pr-7"))
