@@ -28,7 +28,10 @@ from pathlib import Path
 import pytest
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-PGBOUNCER = Path(shutil.which("pgbouncer") or "/usr/sbin/pgbouncer")
+# Both live in sbin, which a CI shell without a profile may not have on its PATH.
+_SBIN = os.pathsep.join((os.environ.get("PATH", ""), "/usr/sbin", "/sbin"))
+PGBOUNCER = Path(shutil.which("pgbouncer", path=_SBIN) or "/usr/sbin/pgbouncer")
+RUNUSER = shutil.which("runuser", path=_SBIN) or "runuser"
 OS_USER = "postgres"
 
 MAX_CONNECTIONS = 10
@@ -72,7 +75,7 @@ def _as_owner(args: list) -> list:
     """Runs ``args`` as the postgres OS user when we are root (initdb refuses root)."""
     args = [str(a) for a in args]
     if os.geteuid() == 0:
-        return ["runuser", "-u", OS_USER, "--", *args]
+        return [RUNUSER, "-u", OS_USER, "--", *args]
     return args
 
 

@@ -266,6 +266,21 @@ class MadeByHand:
             refs[name] = arn
             self.secrets[arn] = json.dumps(body)
 
+        # The cluster's parameter group (moto's CloudFormation reports none made), from
+        # the template's properties; the cluster names it.
+        rds = client("rds")
+        self.parameter_group = None
+        if not refs.get("DatabaseParameters"):
+            group = props["DatabaseParameters"]
+            self.parameter_group = f"{FUNCTION}-infra-databaseparameters"
+            rds.create_db_cluster_parameter_group(
+                DBClusterParameterGroupName=self.parameter_group,
+                DBParameterGroupFamily=group["Family"],
+                Description=group["Description"],
+                Tags=tags,
+            )
+            refs["DatabaseParameters"] = self.parameter_group
+
         # The Aurora cluster, with its RDS-managed master secret.
         cluster = {
             k: resolve(v, refs, attributes, parameters, {})
@@ -366,6 +381,8 @@ class MadeByHand:
             rds.delete_db_cluster_snapshot(
                 DBClusterSnapshotIdentifier=snapshot["DBClusterSnapshotIdentifier"]
             )
+        if self.parameter_group:
+            rds.delete_db_cluster_parameter_group(DBClusterParameterGroupName=self.parameter_group)
         for arn in (self.refs["DjangoSecret"], self.refs["OriginVerifySecret"]):
             client("secretsmanager").delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
 
@@ -576,6 +593,9 @@ def check_the_function(outputs, made):
         "DATABASE_NAME": outputs["DatabaseName"],
         "PUBLISHING_TICK_MARKER": "s3",
         "CONN_MAX_AGE": "0",  # an aurora-serverless stage: nothing held while idle
+        # ... and a paused cluster resumes on the first connection (docs/database.md).
+        "DATABASE_CONNECT_TIMEOUT": "35",
+        "STAGE": "emulator",  # each log line and metric names its stage (cms.logs)
     }
     # Zappa's package went through the stack's own bucket (and was removed after).
     assert client("s3").list_objects_v2(Bucket=outputs["DeploymentBucket"])["KeyCount"] == 0
