@@ -10,13 +10,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from cms import aws as aws_adapter
 from cms.models import CdnPurge, PendingPurge, TaskRun
 from cms.task_backends import run_task
 from sitecontent.models import AuditEvent, ContentTransition
 from tests import events
-from tests.aws_fixtures import lambda_function
 from tests.cms.test_purge_faults import cloudfront  # noqa: F401 (a fixture)
+from tests.cms.test_task_backends import lambda_backend  # noqa: F401 (a fixture)
 from tests.factories import ArticleFactory
 from tests.lambda_fixtures import rule_name
 from tests.test_lambda_handler import event_function
@@ -25,27 +24,9 @@ FUNCTION = "lambda-cms-dev"
 CONCURRENT = "concurrent deliveries need PostgreSQL (SQLite has no row locks)"
 
 
-@pytest.fixture
-def async_tasks(aws, settings):
-    """Tasks enqueued as Lambda asynchronous invocations (moto); returns the events sent."""
-    import json
-
-    lambda_function(FUNCTION)
-    settings.TASKS = {
-        "default": {
-            "BACKEND": "cms.task_backends.LambdaAsyncBackend",
-            "OPTIONS": {"FUNCTION_NAME": FUNCTION},
-        }
-    }
-    sent = []
-
-    def capture(params, **kwargs):
-        sent.append(json.loads(params["Payload"]))
-
-    aws_adapter.client("lambda").meta.events.register(
-        "provide-client-params.lambda.Invoke", capture
-    )
-    return sent
+def sent_events(calls):
+    """The events of the asynchronous invocations lambda_backend captured."""
+    return [call["event"] for call in calls]
 
 
 def scheduled_article(slug):
@@ -61,7 +42,7 @@ def scheduled_article(slug):
 @pytest.mark.django_db
 def test_the_tick_and_its_purge_task_delivered_three_times_have_one_side_effect_each(
     cloudfront,  # noqa: F811
-    async_tasks,
+    lambda_backend,  # noqa: F811
     lambda_handler,
     django_capture_on_commit_callbacks,
 ):
@@ -77,7 +58,7 @@ def test_the_tick_and_its_purge_task_delivered_three_times_have_one_side_effect_
         action=AuditEvent.Action.PUBLISH, object_id=str(article.pk)
     )
     assert published.count() == 1
-    [task_event] = async_tasks  # only the tick that found the go-live purged
+    [task_event] = sent_events(lambda_backend)  # only the tick that found the go-live purged
 
     statuses = [lambda_handler(task_event)["status"] for _ in range(3)]
     assert statuses == ["SUCCESSFUL", "skipped", "skipped"]
@@ -94,14 +75,14 @@ def test_the_tick_and_its_purge_task_delivered_three_times_have_one_side_effect_
 )
 def test_one_purge_task_delivered_three_times_at_once_sends_one_invalidation(
     cloudfront,  # noqa: F811
-    async_tasks,
+    lambda_backend,  # noqa: F811
 ):
     from cms import purge_queue
     from cms.tasks import purge_cdn_paths
 
     purge_queue.pending_add({"/", "/articles/*", "/articles/at-once/"})
     purge_cdn_paths.enqueue()
-    [task_event] = async_tasks
+    [task_event] = sent_events(lambda_backend)
     barrier, outcomes, errors = threading.Barrier(3), [], []
 
     def deliver():
@@ -129,7 +110,7 @@ def test_one_purge_task_delivered_three_times_at_once_sends_one_invalidation(
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="concurrent deliveries need PostgreSQL"
 )
-def test_three_different_purge_tasks_at_once_send_each_path_once(cloudfront, async_tasks):  # noqa: F811
+def test_three_different_purge_tasks_at_once_send_each_path_once(cloudfront, lambda_backend):  # noqa: F811
     """Three saves' tasks running at once: the first claimer sends everything pending,
     the others find nothing (skip_locked, then the advisory lock)."""
     from cms import purge_queue
@@ -149,7 +130,7 @@ def test_three_different_purge_tasks_at_once_send_each_path_once(cloudfront, asy
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=deliver, args=(e,)) for e in async_tasks]
+    threads = [threading.Thread(target=deliver, args=(e,)) for e in sent_events(lambda_backend)]
     for thread in threads:
         thread.start()
     for thread in threads:
