@@ -1077,24 +1077,20 @@ def build(stage) -> Template:
     )
     database_groups = [GetAtt("DatabaseSecurityGroup", "GroupId")]
     major = (AURORA_ENGINE_VERSION if aurora else POSTGRES_ENGINE_VERSION).split(".")[0]
-    if aurora:
-        t.add_resource(
-            rds.DBClusterParameterGroup(
-                "DatabaseParameters",
-                Description=f"{names.function}: timeouts below the function's, UTC",
-                Family=f"aurora-postgresql{major}",
-                Parameters=DATABASE_PARAMETERS,
-            )
+    # Aurora's settings are the cluster's; an instance's are its own.
+    group, family = (
+        (rds.DBClusterParameterGroup, f"aurora-postgresql{major}")
+        if aurora
+        else (rds.DBParameterGroup, f"postgres{major}")
+    )
+    t.add_resource(
+        group(
+            "DatabaseParameters",
+            Description=f"{names.function}: timeouts below the function's, UTC",
+            Family=family,
+            Parameters=DATABASE_PARAMETERS,
         )
-    else:
-        t.add_resource(
-            rds.DBParameterGroup(
-                "DatabaseParameters",
-                Description=f"{names.function}: timeouts below the function's, UTC",
-                Family=f"postgres{major}",
-                Parameters=DATABASE_PARAMETERS,
-            )
-        )
+    )
     if aurora:
         sizing = settings.sizing
         t.add_resource(
