@@ -47,15 +47,19 @@ ZAPPA_LOAD_AT_INIT = "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT"
 
 # What the first public request would compile (cms.public_urls pages, errors included).
 PUBLIC_TEMPLATES = (
-    "base.html",
-    "404.html",
+    "base.jinja",
+    "404.jinja",
     "500.html",
-    "sitecontent/home.html",
-    "sitecontent/article_list.html",
-    "sitecontent/article_archive.html",
-    "sitecontent/article_detail.html",
-    "sitecontent/page_detail.html",
-    "sitecontent/search.html",
+    "sitecontent/includes/cards.jinja",
+    "sitecontent/includes/article_items.jinja",
+    "sitecontent/includes/pagination.jinja",
+    "sitecontent/includes/attachments.jinja",
+    "sitecontent/home.jinja",
+    "sitecontent/article_list.jinja",
+    "sitecontent/article_archive.jinja",
+    "sitecontent/article_detail.jinja",
+    "sitecontent/page_detail.jinja",
+    "sitecontent/search.jinja",
 )
 
 
@@ -117,7 +121,8 @@ def prime() -> None:
     for name in PUBLIC_TEMPLATES:
         get_template(name)  # the cached loader keeps it compiled
     for engine in engines.all():
-        engine.engine.template_context_processors  # noqa: B018 (imports them)
+        # Django's engine keeps them on its Engine, the Jinja2 backend on itself.
+        getattr(engine, "engine", engine).template_context_processors  # noqa: B018
     for model in apps.get_models():
         model._meta.get_fields()
     for alias in connections:

@@ -38,17 +38,17 @@ _ADMIN_TITLES = {404: _("Page not found"), 403: _("Access denied")}
 
 def page_not_found(request, exception=None):
     """handler404 of both URLconfs (cms.urls, cms.public_urls): by path, the admin's
-    branded page or the site's own templates/404.html."""
+    branded page or the site's own templates/404.jinja."""
     if _under_admin(request):
         return _admin_error_page(request, "admin/404.html", 404)
-    return defaults.page_not_found(request, exception)
+    return defaults.page_not_found(request, exception, template_name="404.jinja")
 
 
 def permission_denied(request, exception=None):
     """handler403 of both URLconfs, chosen by path as page_not_found is."""
     if _under_admin(request):
         return _admin_error_page(request, "admin/403.html", 403)
-    return defaults.permission_denied(request, exception)
+    return defaults.permission_denied(request, exception, template_name="403.jinja")
 
 
 def favicon(request):

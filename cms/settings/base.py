@@ -177,6 +177,17 @@ MIDDLEWARE = [
 # ------------------------------------------------------------------------------
 TEMPLATES = [
     {
+        # Visitors' pages: templates/**/*.jinja only (sitecontent.public.templating).
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "sitecontent.public.templating.environment",
+            "context_processors": ["sitecontent.public.context_processors.site"],
+        },
+    },
+    {
+        # The admin, e-mails, the 500 and 503 pages and every app's templates.
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,

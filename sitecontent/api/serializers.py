@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from sitecontent.media.renditions import image_sources, rendition_url
 from sitecontent.models import Article, Category, Image, Page, Tag
-from sitecontent.templatetags.site_tags import (
+from sitecontent.public.templating import (
     absolute_url,  # links name SITE_URL, whatever host served
 )
 

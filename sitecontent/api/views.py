@@ -151,7 +151,7 @@ def index(request):
     items' own links), with its OpenAPI document and the browsable docs."""
     from django.urls import reverse
 
-    from sitecontent.templatetags.site_tags import absolute_url
+    from sitecontent.public.templating import absolute_url
 
     urlconf = "sitecontent.api.urls"
     endpoints = {

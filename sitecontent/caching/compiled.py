@@ -30,14 +30,20 @@ from django.db.models import Func, IntegerField, QuerySet
 # them.
 _MARK = datetime.datetime(1999, 12, 31, 23, 58, 59, 123457, tzinfo=datetime.UTC)
 _TEXT_MARK = "~fixed-query-mark:{}~"
+# Ids no row has (primary keys here are positive), one per place in an id list.
+_ID_MARK = -(2**40)
 _NO_ROWS = object()
 
 
 class FixedQuery:
     """``FixedQuery(lambda at: Article.objects.live(at)…)``: call it with a time to
     get the rows ``build(at)`` would give, as a list. ``texts=("slug",)``: build also
-    takes ``slug=`` (a str), and so does each call. ``timed=False``: build takes no
-    time (nor does the call)."""
+    takes ``slug=`` (a str), and so does each call. ``ids=True``: build also takes
+    ``ids=`` (a list of ints, for ``pk__in=ids``), and so does each call; the SQL is
+    compiled once per length of the list. ``timed=False``: build takes no time (nor
+    does the call)."""
+
+    MAX_ID_LISTS = 64  # lengths of id lists compiled, at most
 
     def __init__(
         self,
@@ -45,16 +51,23 @@ class FixedQuery:
         *,
         timed: bool = True,
         texts: tuple[str, ...] = (),
+        ids: bool = False,
     ):
-        self.build, self.timed, self.texts = build, timed, texts
-        self._compiled = {}  # (alias, vendor) -> (queryset, compiler, sql, params, marks)
+        self.build, self.timed, self.texts, self.ids = build, timed, texts, ids
+        # (alias, vendor, number of ids) -> (queryset, compiler, sql, params, marks)
+        self._compiled = {}
 
-    def _compile(self, alias: str):
+    def _compile(self, alias: str, n_ids: int = 0):
         connection = connections[alias]
-        key = (alias, connection.vendor)
+        key = (alias, connection.vendor, n_ids)
         compiled = self._compiled.get(key)
         if compiled is None:
+            if len(self._compiled) >= self.MAX_ID_LISTS:
+                self._compiled.clear()
             texts = {name: _TEXT_MARK.format(name) for name in self.texts}
+            id_marks = [_ID_MARK - i for i in range(n_ids)]
+            if self.ids:
+                texts["ids"] = id_marks
             args = (_MARK,) if self.timed else ()
             queryset = self.build(*args, **texts).using(alias)
             compiler = queryset.query.get_compiler(using=alias)
@@ -63,8 +76,9 @@ class FixedQuery:
             except EmptyResultSet:  # e.g. an empty slice: no rows, whatever the values
                 compiled = self._compiled[key] = _NO_ROWS
                 return compiled
-            marks = {}  # parameter position -> None (the time) or a text's name
-            wanted = dict(texts)
+            marks = {}  # parameter position -> None (the time), a text's name or an id's place
+            wanted = {name: texts[name] for name in self.texts}
+            wanted.update(enumerate(id_marks))
             if self.timed:
                 wanted[None] = self._adapt(queryset, _MARK, connection)
             for i, param in enumerate(params):
@@ -81,20 +95,35 @@ class FixedQuery:
         # What a DateTimeField lookup sends for ``at`` (SQLite: text in UTC).
         return queryset.model._meta.get_field("publish_at").get_db_prep_value(at, connection)
 
-    def __call__(self, at: datetime.datetime | None = None, *, using="default", **texts) -> list:
-        compiled = self._compile(using)
+    def __call__(
+        self, at: datetime.datetime | None = None, *, using="default", ids=None, **texts
+    ) -> list:
+        if self.ids:
+            ids = list(ids)
+            if not all(type(value) is int for value in ids):
+                raise TypeError("this FixedQuery's ids are ints")
+            if not ids:
+                return []
+        elif ids is not None:
+            raise TypeError("this FixedQuery takes no ids")
+        if set(texts) != set(self.texts) or not all(isinstance(v, str) for v in texts.values()):
+            raise TypeError(f"this FixedQuery takes the texts {self.texts}")
+        compiled = self._compile(using, len(ids) if self.ids else 0)
         if compiled is _NO_ROWS:
             return []
         queryset, template, sql, params, marks = compiled
         connection = connections[using]
-        if set(texts) != set(self.texts) or not all(isinstance(v, str) for v in texts.values()):
-            raise TypeError(f"this FixedQuery takes the texts {self.texts}")
         bound = params
         if marks:
             bound = list(params)
             time = self._adapt(queryset, at, connection) if self.timed else None
             for i, name in marks.items():
-                bound[i] = time if name is None else texts[name]
+                if name is None:
+                    bound[i] = time
+                elif type(name) is int:
+                    bound[i] = ids[name]
+                else:
+                    bound[i] = texts[name]
             bound = tuple(bound)
         compiler = copy.copy(template)
         compiler.connection = connection  # this thread's connection

@@ -15,12 +15,12 @@ from sitecontent.caching.middleware import NOT_SHARED_PREFIXES
 from sitecontent.media import selectors as media_selectors
 from sitecontent.models import Category, Document, Tag, visibility
 from sitecontent.public import search, selectors
+from sitecontent.public.templating import absolute_url
 from sitecontent.publishing import previews as preview_links
-from sitecontent.templatetags.site_tags import absolute_url
 
 
 class HomeView(TemplateView):
-    template_name = "sitecontent/home.html"
+    template_name = "sitecontent/home.jinja"
 
     def get_context_data(self, **kwargs):
         featured, latest = selectors.home_articles()
@@ -28,12 +28,16 @@ class HomeView(TemplateView):
 
 
 class ArticleListView(ListView):
-    template_name = "sitecontent/article_list.html"
+    template_name = "sitecontent/article_list.jinja"
     context_object_name = "articles"
     paginate_by = settings.ARTICLES_PER_PAGE
 
     def get_queryset(self):
         return selectors.article_listing()
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, articles, is_paginated = super().paginate_queryset(queryset, page_size)
+        return paginator, page, selectors.with_card_tags(articles), is_paginated
 
 
 class LastModifiedMixin:
@@ -48,7 +52,7 @@ class LastModifiedMixin:
 
 
 class ArticleDetailView(LastModifiedMixin, DetailView):
-    template_name = "sitecontent/article_detail.html"
+    template_name = "sitecontent/article_detail.jinja"
     context_object_name = "article"
 
     def get_queryset(self):
@@ -66,7 +70,7 @@ class _ArchiveView(ArticleListView):
 
     model = None
     feed_url_names = {}  # {"rss": URL name, "atom": URL name}
-    template_name = "sitecontent/article_archive.html"
+    template_name = "sitecontent/article_archive.jinja"
 
     def get(self, request, *args, **kwargs):
         self.archive = get_object_or_404(self.model, slug=kwargs["slug"])
@@ -88,7 +92,7 @@ class CategoryDetailView(_ArchiveView):
     }
 
     def get_queryset(self):
-        return selectors.article_list().filter(category=self.archive)
+        return selectors.article_cards().filter(category=self.archive)
 
 
 class TagDetailView(_ArchiveView):
@@ -96,11 +100,11 @@ class TagDetailView(_ArchiveView):
     feed_url_names = {"rss": "sitecontent:tag_feed_rss", "atom": "sitecontent:tag_feed_atom"}
 
     def get_queryset(self):
-        return selectors.article_list().filter(tags=self.archive)
+        return selectors.article_cards().filter(tags=self.archive)
 
 
 class PageDetailView(LastModifiedMixin, TemplateView):
-    template_name = "sitecontent/page_detail.html"
+    template_name = "sitecontent/page_detail.jinja"
 
     def get_context_data(self, **kwargs):
         page = selectors.page_by_path(kwargs["path"])
@@ -196,9 +200,9 @@ def item_preview_response(request, item, **extra) -> TemplateResponse:
     """An article or page, saved or not, rendered as visitors will see it: the signed
     preview and the admin's live preview (sitecontent.admin.preview) both come here."""
     if item._meta.model_name == "article":
-        template, context = "sitecontent/article_detail.html", {"article": item}
+        template, context = "sitecontent/article_detail.jinja", {"article": item}
     else:
-        template = "sitecontent/page_detail.html"
+        template = "sitecontent/page_detail.jinja"
         context = {
             "page": item,
             "ancestors": item.ancestors(),
@@ -211,7 +215,7 @@ class SearchView(ListView):
     """/search/?q=…: articles, best first, with highlighted snippets; matching pages
     above them. Any text at all is a valid query."""
 
-    template_name = "sitecontent/search.html"
+    template_name = "sitecontent/search.jinja"
     context_object_name = "articles"
     paginate_by = settings.ARTICLES_PER_PAGE
 

@@ -77,22 +77,24 @@ TIMES = [NOW, NOW + timedelta(minutes=90), NOW + timedelta(hours=3), NOW - timed
 @pytest.mark.parametrize("at", TIMES, ids=["now", "after-go-live", "after-expiry", "before"])
 def test_each_fixed_query_gives_what_its_plain_queryset_gives(schedule, at):
     featured, latest = selectors.home_articles(at)
-    plain_featured = list(selectors._article_cards(at=at).filter(featured=True)[:3])
+    plain_featured = list(selectors.article_cards(at=at).filter(featured=True)[:3])
     plain_latest = list(
-        selectors._article_cards(at=at).exclude(pk__in=[a.pk for a in plain_featured])[:9]
+        selectors.article_cards(at=at).exclude(pk__in=[a.pk for a in plain_featured])[:9]
     )
     assert rows(featured) == rows(plain_featured)
     assert rows(latest) == rows(plain_latest)
 
     assert rows(selectors.navigation(at)) == rows(selectors.navigation_pages(at))
 
-    listing, plain = selectors.article_listing(at), selectors.article_list(at)
-    assert listing.count() == plain.count()
+    listing, plain = selectors.article_listing(at), selectors.article_cards(at)
+    with_tags = selectors.article_list(at)
+    assert listing.count() == plain.count() == with_tags.count()
     for start, stop in [(0, 10), (10, 20), (3, 4), (0, 0), (40, 50)]:
         page, expected = listing[start:stop], list(plain[start:stop])
         assert rows(page) == rows(expected)
-        assert [[t.pk for t in a.tags.all()] for a in page] == [
-            [t.pk for t in a.tags.all()] for a in expected
+        # with_card_tags (one fixed query) gives what prefetching each one's tags gives
+        assert [[t.pk for t in a.card_tags] for a in selectors.with_card_tags(page)] == [
+            [t.pk for t in a.tags.all()] for a in with_tags[start:stop]
         ]
 
     for slug in ("a-1", "a-5", "a-9", "draft", "missing"):
@@ -122,6 +124,25 @@ def test_a_query_that_ignores_its_time_is_refused_not_answered_wrongly():
     )
     with pytest.raises(TypeError):
         takes_slug(NOW, slug=1)
+
+
+def test_an_id_list_is_bound_as_parameters_whatever_its_length(schedule):
+    by_ids = FixedQuery(
+        lambda ids: Article.objects.filter(pk__in=ids).order_by("pk"), timed=False, ids=True
+    )
+    every = list(Article.objects.order_by("pk").values_list("pk", flat=True))
+    for ids in ([every[0]], every[:3], every[2:9], every, [every[1], every[1]], [10**9]):
+        expected = [a.pk for a in Article.objects.filter(pk__in=ids).order_by("pk")]
+        assert [a.pk for a in by_ids(ids=ids)] == expected
+    assert by_ids(ids=[]) == []
+    assert len(by_ids._compiled) == len({1, 3, 7, len(every), 2})  # once per length
+    with pytest.raises(TypeError):
+        by_ids(ids=["1 OR 1=1"])
+    with pytest.raises(TypeError):
+        FixedQuery(lambda at: Article.objects.live(at))(NOW, ids=[1])
+    ignores_ids = FixedQuery(lambda ids: Article.objects.all(), timed=False, ids=True)
+    with pytest.raises(ValueError, match="each of its values"):
+        ignores_ids(ids=[1, 2])
 
 
 def test_an_empty_slice_or_listing_is_no_rows():
@@ -158,7 +179,7 @@ def compiles_and_queries(client, url):
     ("url", "compiled_each_time"),
     [
         ("/", 0),  # every query fixed: the version, featured, newest, navigation
-        ("/articles/", 1),  # the tags of the page's articles (their ids vary)
+        ("/articles/", 0),  # the page's tags too: compiled once per number of cards
         ("/articles/a-1/", 2),  # the article's tags and downloads
     ],
 )
@@ -174,8 +195,10 @@ def plain(monkeypatch):
     """The site as it is without compiled queries: each FixedQuery builds and
     compiles its queryset on every call."""
 
-    def run(self, at=None, *, using="default", **texts):
+    def run(self, at=None, *, using="default", ids=None, **texts):
         args = (at,) if self.timed else ()
+        if self.ids:
+            texts["ids"] = list(ids)
         return list(self.build(*args, **texts).using(using))
 
     return lambda: monkeypatch.setattr(compiled.FixedQuery, "__call__", run)

@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 from sitecontent.media import rendering, services
 from sitecontent.media.renditions import image_sources
 from sitecontent.models import Image
-from sitecontent.templatetags.site_tags import share_image_url
+from sitecontent.public.templating import share_image_url
 from tests.factories import ImageFactory, publisher
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sitecontent.templatetags.site_tags import absolute_url
+from sitecontent.public.templating import absolute_url
 from tests import events
 from tests.factories import ArticleFactory
 

@@ -123,9 +123,12 @@ class TestContent:
         for _ in range(settings.ARTICLES_PER_PAGE + 1):
             ArticleFactory()
         first = client.get("/articles/")
-        assert len(first.context["articles"]) == settings.ARTICLES_PER_PAGE
+        # context_data: the view's context (the test client's .context is Django
+        # templates' only; these pages are Jinja2's)
+        assert len(first.context_data["articles"]) == settings.ARTICLES_PER_PAGE
+        assert first.content.decode().count('<article class="card">') == settings.ARTICLES_PER_PAGE
         assert 'rel="next" href="?page=2"' in first.content.decode()
-        assert len(client.get("/articles/", {"page": 2}).context["articles"]) == 1
+        assert len(client.get("/articles/", {"page": 2}).context_data["articles"]) == 1
 
 
 class TestPages:
