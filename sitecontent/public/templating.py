@@ -19,7 +19,7 @@ import json
 from django.conf import settings
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
@@ -76,9 +76,13 @@ def date(value, fmt=None) -> str:
     if value in (None, ""):
         return ""
     value = template_localtime(value)
+    if fmt is None:
+        return date_format(value)  # the locale's DATE_FORMAT
     if fmt == "c":  # what Django's "c" is, without parsing the format for it
         return value.isoformat()
-    return date_format(value, fmt)
+    # A literal format: what date_format() gives once it has looked the text up among
+    # the locale's format names, on every call, and found it is none of them.
+    return dateformat.format(value, fmt)
 
 
 def now(fmt) -> str:
