@@ -164,6 +164,32 @@ def test_cold_start_imports_little_beyond_a_bare_django_project(built):
     assert sorted(m for m in extra if m.startswith(tooling)) == []
 
 
+def test_the_package_carries_every_public_template_compiled_with_bytecode(built):
+    folder = built["tree"] / "templates"
+    sources = list(folder.rglob("*.jinja"))
+    modules = sorted((folder / "compiled").glob("tmpl_*.py"))
+    assert len(modules) == len(sources) >= 12
+    bytecode = {p.name.split(".")[0] for p in (folder / "compiled" / "__pycache__").glob("tmpl_*")}
+    assert bytecode == {p.stem for p in modules}
+    # and the site's environment loads each from its module, none from its source
+    probe = (
+        "import sys; sys.path[:0] = sys.argv[1:3]; import os; os.chdir(sys.argv[1]);"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'cms.settings.production';"
+        "import django; django.setup(); from django.template import engines;"
+        "env = engines['jinja2'].env;"
+        "print(*(env.get_template(n).filename.split('/')[-2] for n in sys.argv[3:]))"
+    )
+    names = [str(path.relative_to(folder)) for path in sources]
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", probe, str(built["tree"]), str(built["sdk"]), *names],
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", **built["env"]},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.split() == ["compiled"] * len(sources)
+
+
 # Modules a restored SnapStart container imports between the restore and the end of its
 # first home page: everything it needs was loaded and primed at init (cms.snapstart.prime;
 # 0 when set, 26 before the priming took in the context processors, storages, caches and

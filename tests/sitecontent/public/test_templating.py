@@ -89,3 +89,46 @@ def test_nav_state_marks_the_page_and_what_is_below_it():
     assert templating.nav_state("/articles/a/", "/articles/") == "true"
     assert templating.nav_state("/about/", "/articles/") == ""
     assert templating.nav_state("/anything/", "/") == ""
+
+
+@pytest.mark.django_db
+def test_precompiled_templates_render_every_page_as_the_sources_do(client, settings, tmp_path):
+    """The Lambda package carries the templates compiled to modules (cms.lambda_build);
+    a page must come out of them byte for byte as it does from the sources."""
+    import shutil
+
+    from tests.factories import (
+        ArticleFactory,
+        CategoryFactory,
+        DocumentFactory,
+        ImageFactory,
+        PageFactory,
+        TagFactory,
+    )
+
+    tags, category = TagFactory.create_batch(2), CategoryFactory()
+    article = ArticleFactory(
+        title="Quotes ' & <b>", hero_image=ImageFactory(), category=category, featured=True
+    )
+    article.tags.set(tags)
+    article.attachments.add(DocumentFactory())
+    ArticleFactory.create_batch(12, category=category)
+    page = PageFactory(slug="about", show_in_menus=True)
+    urls = [
+        "/", "/articles/", "/articles/?page=2", article.get_absolute_url(),
+        category.get_absolute_url(), tags[0].get_absolute_url(), page.get_absolute_url(),
+        "/search/?q=quotes", "/no-such-page/",
+    ]  # fmt: skip
+    from_sources = {url: client.get(url) for url in urls}
+
+    copy = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, copy)
+    assert sorted(templating.compile_templates(copy)) == PUBLIC
+    jinja_settings, django_settings = settings.TEMPLATES
+    settings.TEMPLATES = [{**jinja_settings, "DIRS": [copy]}, django_settings]
+    for name in PUBLIC:  # each from its module, none compiled from source
+        assert jinja().env.get_template(name).filename.startswith(str(copy / "compiled"))
+    for url, expected in from_sources.items():
+        response = client.get(url)
+        assert response.status_code == expected.status_code, url
+        assert response.content == expected.content, url
