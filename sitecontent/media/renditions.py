@@ -1,4 +1,4 @@
-"""Which of an image's renditions to show: the one rule the ``{% picture %}`` tag, link
+"""Which of an image's renditions to show: the one rule the templates' ``picture()``, link
 previews (og:image, JSON-LD), the API, the admin's thumbnails and the editor's image
 browser all read.
 
