@@ -45,22 +45,9 @@ SNAP_START = "snap-start"
 LOAD_AT_INIT = "LOAD_DJANGO_AT_INIT"
 ZAPPA_LOAD_AT_INIT = "INSTANTIATE_LAMBDA_HANDLER_ON_IMPORT"
 
-# What the first public request would compile (cms.public_urls pages, errors included).
-PUBLIC_TEMPLATES = (
-    "base.jinja",
-    "404.jinja",
-    "500.html",
-    "sitecontent/includes/cards.jinja",
-    "sitecontent/includes/article_items.jinja",
-    "sitecontent/includes/pagination.jinja",
-    "sitecontent/includes/attachments.jinja",
-    "sitecontent/home.jinja",
-    "sitecontent/article_list.jinja",
-    "sitecontent/article_archive.jinja",
-    "sitecontent/article_detail.jinja",
-    "sitecontent/page_detail.jinja",
-    "sitecontent/search.jinja",
-)
+# Django templates the first public request would load besides the public ones
+# (cms.jinja_templates.template_names: all of them, errors included).
+DJANGO_TEMPLATES = ("500.html",)
 
 
 def wanted(environ=os.environ) -> bool:
@@ -114,12 +101,13 @@ def prime() -> None:
     from django.utils import formats
     from django.utils.module_loading import import_string
 
+    from .jinja_templates import template_names
     from .middleware import PublicURLConfMiddleware
 
     for urlconf in (None, PublicURLConfMiddleware.URLCONF):
         get_resolver(urlconf).reverse_dict  # noqa: B018 (builds the resolver's tables)
-    for name in PUBLIC_TEMPLATES:
-        get_template(name)  # the cached loader keeps it compiled
+    for name in (*template_names(settings.BASE_DIR / "templates"), *DJANGO_TEMPLATES):
+        get_template(name)  # each engine keeps it compiled
     for engine in engines.all():
         # Django's engine keeps them on its Engine, the Jinja2 backend on itself.
         getattr(engine, "engine", engine).template_context_processors  # noqa: B018

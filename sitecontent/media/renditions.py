@@ -31,7 +31,7 @@ def rendition_url(rendition: dict) -> str:
 def _folder_urls(renditions) -> dict[str, str]:
     """The URLs of ``renditions`` by name, one storage call per folder rather than one
     per file: a plain file name's URL is its folder's URL with the name appended, in
-    every storage the site uses (tests/sitecontent/media/test_renditions.py holds
+    every storage the site uses (tests/sitecontent/media/test_rendition_urls.py holds
     that). A card's ``srcset`` names six to eight files of one folder, and the storage's
     ``url()`` (path checks, quoting, ``urljoin``) was a tenth of a list page's time."""
     urls, folders = {}, {}

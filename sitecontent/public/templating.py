@@ -10,8 +10,8 @@ interprets it node by node: the same markup costs several times less
 Only names ending in ``.jinja`` are Jinja2's: the engine is listed first in TEMPLATES
 and refuses every other name, so Django's engine keeps ``.html``.
 
-Each helper here is the one rule for its markup, also called from Python (feeds,
-robots.txt, the API's link previews).
+Each helper here is the one rule for its markup, also called from Python (robots.txt,
+the API's links and link previews).
 """
 
 import json
@@ -26,12 +26,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.timezone import template_localtime
 
+from cms.jinja_templates import COMPILED_DIR, TEMPLATE_SUFFIX, template_names
 from sitecontent.media.renditions import image_sources
-
-TEMPLATE_SUFFIX = ".jinja"
-# templates/compiled/: the templates as Python modules, written by the Lambda package's
-# build only (cms.lambda_build, compile_templates below), never in a working tree.
-COMPILED_DIR = "compiled"
 
 
 def environment(**options):
@@ -230,7 +226,7 @@ def compile_templates(templates: Path) -> list[str]:
     import jinja2
 
     env = environment(loader=jinja2.FileSystemLoader(str(templates)))
-    names = env.list_templates(filter_func=lambda name: name.endswith(TEMPLATE_SUFFIX))
+    names = template_names(templates)
     env.compile_templates(
         str(templates / COMPILED_DIR),
         zip=None,
